@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// Exit codes. Scripts can tell a mistake in the command line from a failure
+// of the work itself.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed
+	exitUsage   = 2 // the command line is wrong; nothing was done
+)
+
+// usageError is a mistake in the command line. Its message names the flag or
+// argument and says how to get help.
+type usageError struct {
+	cmd string // e.g. "user add"
+	msg string
+}
+
+func (e *usageError) Error() string {
+	if e.cmd == "" {
+		return e.msg + "\nRun 'icrec help' for usage."
+	}
+	return fmt.Sprintf("%s: %s\nRun 'icrec %s --help' for usage.", e.cmd, e.msg, e.cmd)
+}
+
+func usagef(cmd, format string, args ...any) error {
+	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
+}
+
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	default:
+		return exitFailure
+	}
+}
+
+// env is the process environment as run sees it, injected for tests.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+const mainUsage = `icrec is an ICWS-compatible Interaction Recorder: it serves call, chat,
+email and screen recordings through the ICWS API of Genesys PureConnect.
+
+Usage:
+  icrec <command> [arguments]
+
+Commands:
+  serve     run the ICWS server
+  user      add, list and manage users
+  version   print the version
+  help      show help for a command
+
+Example:
+  icrec serve --demo          # try it: creates demo users and prints their passwords
+  icrec user add alice --role admin
+
+Run 'icrec <command> --help' for a command's flags. Every flag that configures
+the server can also be set by an environment variable: --idle-timeout is
+ICREC_IDLE_TIMEOUT. Exit status: 0 success, 1 failure, 2 bad command line.
+`
+
+// run is icrec's whole command line, with the process's surroundings passed
+// in so that tests can drive it end to end.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return &usageError{cmd: "", msg: "no command given"}
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return runServe(ctx, rest, e)
+	case "user":
+		return runUser(ctx, rest, e)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && rest[0] != "help" {
+			return run(ctx, []string{rest[0], "--help"}, getenv, stdin, stdout, stderr)
+		}
+		fmt.Fprint(stdout, mainUsage)
+		return nil
+	default:
+		fmt.Fprint(stderr, mainUsage)
+		return &usageError{cmd: "", msg: fmt.Sprintf("unknown command %q", cmd)}
+	}
+}

@@ -1,0 +1,432 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	stdlog "log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"example.com/icrec"
+	"example.com/icrec/internal/auth"
+	"example.com/icrec/internal/httpapi"
+	"example.com/icrec/internal/messaging"
+	"example.com/icrec/internal/metrics"
+	"example.com/icrec/internal/passwd"
+	"example.com/icrec/internal/selfcert"
+)
+
+const serveUsage = `Usage: icrec serve [flags]
+
+Runs the ICWS server: the API on HTTP and HTTPS, and metrics and health
+checks on a separate, local listener. Without --tls-cert and --tls-key, HTTPS
+uses a self-signed certificate created once in the data directory; its
+fingerprint is logged at start.
+
+On SIGINT or SIGTERM the server drains: readiness fails, new logins get 503
+with the alternate hosts, event streams are told to reconnect, and requests
+in flight finish (up to --shutdown-timeout). A second signal stops it at once.
+
+Examples:
+  icrec serve --demo
+  icrec serve --data /var/lib/icrec --https :443 --http "" \
+      --tls-cert /etc/icrec/tls.crt --tls-key /etc/icrec/tls.key
+  ICREC_IDLE_TIMEOUT=10m icrec serve --cors-origin https://agent.example.com
+`
+
+type serveConfig struct {
+	data                    string
+	httpAddr, httpsAddr     string
+	metricsAddr             string
+	tlsCert, tlsKey         string
+	serverName              string
+	alternateHosts          listFlag
+	corsOrigins             listFlag
+	trustedProxies          listFlag
+	idleTimeout, lifetime   time.Duration
+	throttle                auth.ThrottleConfig
+	drainDelay, shutdownMax time.Duration
+	logFormat, logLevel     string
+	demo                    bool
+	demoPassword            string
+}
+
+func runServe(ctx context.Context, args []string, e env) error {
+	var c serveConfig
+	fs := newFlagSet("serve", serveUsage, e.stdout)
+	def := auth.DefaultConfig()
+	fs.StringVar(&c.data, "data", "./icrec-data", "data `directory`: database, TLS certificate, keys")
+	fs.StringVar(&c.httpAddr, "http", ":8018", "HTTP listen `address`; empty disables")
+	fs.StringVar(&c.httpsAddr, "https", ":8019", "HTTPS listen `address`; empty disables")
+	fs.StringVar(&c.metricsAddr, "metrics", "127.0.0.1:9018", "`address` for /metrics, /healthz and /readyz; empty disables")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM); default: a self-signed one in the data directory")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&c.serverName, "server-name", httpapi.DefaultServerName(), "server `name` reported to clients as icServer")
+	fs.Var(&c.alternateHosts, "alternate-host", "`host` offered to clients as an alternate (repeatable)")
+	fs.Var(&c.corsOrigins, "cors-origin", "browser `origin` allowed to call the API, e.g. https://app.example.com (repeatable)")
+	fs.Var(&c.trustedProxies, "trusted-proxy", "`CIDR` or address of a reverse proxy whose X-Forwarded-For/-Proto to trust (repeatable)")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", def.IdleTimeout, "end sessions unused for this `duration`")
+	fs.DurationVar(&c.lifetime, "session-lifetime", def.Lifetime, "end sessions this `duration` after login")
+	fs.IntVar(&c.throttle.UserFailures, "login-max-failures", def.Throttle.UserFailures, "failed logins per user id before a lockout; 0 disables")
+	fs.IntVar(&c.throttle.AddrFailures, "login-max-failures-per-address", def.Throttle.AddrFailures, "failed logins per client address before a lockout; 0 disables")
+	fs.DurationVar(&c.throttle.Lockout, "login-lockout", def.Throttle.Lockout, "first lockout `duration`; doubles with each further failure")
+	fs.DurationVar(&c.throttle.MaxLockout, "login-lockout-max", def.Throttle.MaxLockout, "longest lockout `duration`; failures are forgotten after it")
+	fs.DurationVar(&c.drainDelay, "drain-delay", 5*time.Second, "on shutdown, keep serving (refusing logins) this long, or until no client is connected")
+	fs.DurationVar(&c.shutdownMax, "shutdown-timeout", 30*time.Second, "on shutdown, wait this long for requests in flight")
+	fs.StringVar(&c.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, else JSON), text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.BoolVar(&c.demo, "demo", false, "on an empty data directory, create demo users and print their passwords")
+	fs.StringVar(&c.demoPassword, "demo-password", "", "give every demo user this `password` instead of random ones")
+	pos, err := parseFlags(fs, "serve", args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve", "unexpected argument %q", pos[0])
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if err := applyEnv(fs, "serve", e.getenv, names...); err != nil {
+		return err
+	}
+	proxies, err := c.validate()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return usagef("serve", "%v", err)
+	}
+	return serve(ctx, c, proxies, log, e)
+}
+
+// validate checks what the flag package cannot, and names the flag.
+func (c *serveConfig) validate() ([]netip.Prefix, error) {
+	switch {
+	case c.httpAddr == "" && c.httpsAddr == "":
+		return nil, usagef("serve", "--http and --https are both empty; nothing to serve")
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		return nil, usagef("serve", "--tls-cert and --tls-key must be given together")
+	case c.idleTimeout <= 0:
+		return nil, usagef("serve", "--idle-timeout must be positive, not %v", c.idleTimeout)
+	case c.lifetime <= 0:
+		return nil, usagef("serve", "--session-lifetime must be positive, not %v", c.lifetime)
+	case c.throttle.UserFailures < 0 || c.throttle.AddrFailures < 0:
+		return nil, usagef("serve", "--login-max-failures and --login-max-failures-per-address must not be negative")
+	case c.throttle.Lockout <= 0 || c.throttle.MaxLockout < c.throttle.Lockout:
+		return nil, usagef("serve", "--login-lockout must be positive and at most --login-lockout-max")
+	case c.drainDelay < 0 || c.shutdownMax <= 0:
+		return nil, usagef("serve", "--drain-delay must not be negative and --shutdown-timeout must be positive")
+	case c.demoPassword != "" && !c.demo:
+		return nil, usagef("serve", "--demo-password needs --demo")
+	}
+	if c.demoPassword != "" {
+		if err := auth.ValidatePassword(icrec.Secret(c.demoPassword)); err != nil {
+			return nil, usagef("serve", "--demo-password: %v", err)
+		}
+	}
+	for _, o := range c.corsOrigins {
+		if err := validOrigin(o); err != nil {
+			return nil, usagef("serve", "--cors-origin %q: %v", o, err)
+		}
+	}
+	for _, h := range c.alternateHosts {
+		if strings.ContainsAny(h, "/ \t") {
+			return nil, usagef("serve", "--alternate-host %q: give a host name or address, not a URL", h)
+		}
+	}
+	var proxies []netip.Prefix
+	for _, p := range c.trustedProxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, usagef("serve", "--trusted-proxy %q is neither a CIDR nor an address", p)
+			}
+			prefix = netip.PrefixFrom(a, a.BitLen())
+		}
+		proxies = append(proxies, prefix.Masked())
+	}
+	return proxies, nil
+}
+
+// validOrigin accepts a browser origin: scheme and host, an optional port,
+// and nothing else.
+func validOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("the scheme must be http or https")
+	case u.Host == "" || u.User != nil:
+		return errors.New("give scheme://host[:port]")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "":
+		return errors.New("an origin has no path, query or fragment")
+	}
+	return nil
+}
+
+// serve runs the server until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog.Logger, e env) error {
+	db, err := openStore(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	hub := messaging.New(log)
+	acfg := auth.Config{IdleTimeout: c.idleTimeout, Lifetime: c.lifetime, Throttle: c.throttle, SessionEnded: hub.End}
+	hasher := passwd.New(passwd.DefaultParams)
+	sessions, err := auth.New(db, db, hasher, acfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	hasher.DummyHash() // compute it now, so the first unknown-user login is not slower than the rest
+	if c.demo {
+		if err := createDemoUsers(ctx, sessions, c.demoPassword, e.stdout); err != nil {
+			return err
+		}
+	}
+
+	// Bind every listener before serving on any, so a port in use fails
+	// the start rather than leaving a half-running server.
+	var listeners []*listener
+	defer func() {
+		for _, l := range listeners {
+			l.ln.Close()
+		}
+	}()
+	for _, spec := range []struct{ name, addr, flag string }{
+		{"http", c.httpAddr, "--http"}, {"https", c.httpsAddr, "--https"}, {"metrics", c.metricsAddr, "--metrics"},
+	} {
+		if spec.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", spec.addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (%s): %w", spec.addr, spec.flag, err)
+		}
+		listeners = append(listeners, &listener{name: spec.name, ln: ln})
+	}
+
+	var tlsConfig *tls.Config
+	if c.httpsAddr != "" {
+		if tlsConfig, err = loadTLS(c, log); err != nil {
+			return err
+		}
+	}
+
+	state := httpapi.NewState(db.Ping)
+	m := metrics.New(log, sessions.ActiveSessions)
+	api := httpapi.NewServer(log, httpapi.Config{
+		ServerName:     c.serverName,
+		AlternateHosts: c.alternateHosts,
+		CORSOrigins:    c.corsOrigins,
+		TrustedProxies: proxies,
+		Version:        icwsVersion(),
+	}, sessions, hub, m, state, time.Now)
+	opsMux := http.NewServeMux()
+	opsMux.Handle("GET /metrics", m.Handler())
+	opsMux.Handle("/", httpapi.HealthHandler(log, state))
+
+	var conns connCounter
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelInfo)
+	var servers []*http.Server
+	for _, l := range listeners {
+		srv := newHTTPServer(api, errLog, &conns)
+		switch l.name {
+		case "https":
+			srv.TLSConfig = tlsConfig
+		case "metrics":
+			srv = newHTTPServer(opsMux, errLog, nil)
+		}
+		servers = append(servers, srv)
+		log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "url", listenURL(l))
+	}
+
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { sweepSessions(bg, sessions, log) })
+	wg.Go(func() { hub.Watch(bg, 2*time.Second, sessions.KeepAlive) })
+
+	serveErr := make(chan error, len(servers))
+	for i, srv := range servers {
+		l := listeners[i]
+		go func() {
+			var err error
+			if srv.TLSConfig != nil {
+				err = srv.ServeTLS(l.ln, "", "") // sets up HTTP/2 on the config
+			} else {
+				err = srv.Serve(l.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("%s listener: %w", l.name, err)
+			}
+		}()
+	}
+	log.Info("icrec is ready", "version", version, "data", c.data)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+	}
+	log.Info("shutting down: refusing new logins while clients move away; a second signal stops at once",
+		"drain_delay", c.drainDelay.String(), "shutdown_timeout", c.shutdownMax.String())
+	state.StartDraining()
+	hub.Shutdown()
+	conns.waitIdle(c.drainDelay)
+
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownMax)
+	defer cancel()
+	var swg sync.WaitGroup
+	for _, srv := range servers {
+		swg.Go(func() {
+			if err := srv.Shutdown(sctx); err != nil {
+				log.Warn("requests still running at shutdown timeout; closing their connections", "err", err)
+				srv.Close()
+			}
+		})
+	}
+	swg.Wait()
+	stopBG()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+type listener struct {
+	name string
+	ln   net.Listener
+}
+
+func listenURL(l *listener) string {
+	scheme := "http"
+	if l.name == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + l.ln.Addr().String()
+}
+
+// newHTTPServer sets the limits that keep slow or greedy clients from
+// tying the server up. Event streams lift the read and write deadlines for
+// themselves.
+func newHTTPServer(h http.Handler, errLog *stdlog.Logger, conns *connCounter) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          errLog,
+	}
+	if conns != nil {
+		srv.ConnState = conns.track
+	}
+	return srv
+}
+
+// loadTLS returns the TLS configuration of the HTTPS listener: the
+// operator's certificate, or the self-signed one kept in the data directory.
+func loadTLS(c serveConfig, log *slog.Logger) (*tls.Config, error) {
+	var (
+		cert tls.Certificate
+		info selfcert.Info
+		err  error
+	)
+	if c.tlsCert != "" {
+		cert, info, err = selfcert.Load(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		if time.Now().After(info.NotAfter) {
+			log.Warn("the TLS certificate has expired; clients will refuse it", "file", c.tlsCert, "not_after", info.NotAfter)
+		}
+	} else {
+		cert, info, err = selfcert.LoadOrCreate(filepath.Join(c.data, "tls"), certHosts(c.serverName), time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("self-signed TLS certificate: %w", err)
+		}
+		if info.Created {
+			log.Info("created a self-signed TLS certificate", "dir", filepath.Join(c.data, "tls"), "not_after", info.NotAfter)
+		}
+		if len(info.MissingHosts) > 0 {
+			log.Warn("the self-signed TLS certificate does not name these hosts; delete its files to make a new one", "hosts", info.MissingHosts)
+		}
+	}
+	log.Info("TLS certificate", "sha256_fingerprint", info.Fingerprint, "not_after", info.NotAfter)
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// certHosts are the names a self-signed certificate covers.
+func certHosts(serverName string) []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	for _, h := range []string{httpapi.DefaultServerName(), serverName} {
+		if h != "" && !slices.Contains(hosts, h) && validHostName(h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+// validHostName filters out names a certificate cannot carry (a server name
+// can be any label).
+func validHostName(h string) bool {
+	return !strings.ContainsAny(h, " /:_") && len(h) <= 253
+}
+
+// connCounter counts open client connections, so the drain can end early
+// once every client has gone.
+type connCounter struct{ n atomic.Int64 }
+
+func (c *connCounter) track(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		c.n.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		c.n.Add(-1)
+	}
+}
+
+// waitIdle waits up to d for every connection to close.
+func (c *connCounter) waitIdle(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for c.n.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sweepSessions deletes expired sessions every minute, ending their event
+// streams; requests never rely on it, since every check tests expiry.
+func sweepSessions(ctx context.Context, sessions *auth.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := sessions.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("sweep expired sessions", "err", err)
+		case n > 0:
+			log.Info("expired sessions removed", "count", n)
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"example.com/icrec/internal/auth"
+	"example.com/icrec/internal/messaging"
+)
+
+// addRoutes is the table of contents of icrec's HTTP surface. Wrapping a
+// handler in session() or stream() is what protects it.
+func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.Service, hub *messaging.Hub, metrics Metrics, state *State, now func() time.Time) {
+	session := requireSession(log, sessions, false)
+	stream := requireSession(log, sessions, true) // SSE: the cookie alone suffices
+
+	// ICWS connection feature, without a session.
+	mux.Handle("POST /icws/connection", handleConnect(log, cfg, sessions, metrics, state, now))
+	mux.Handle("GET /icws/connection/features", handleFeatures(log))
+	mux.Handle("GET /icws/connection/features/{featureId}", handleFeature(log))
+	mux.Handle("GET /icws/connection/version", handleVersion(log, cfg.Version))
+	mux.Handle("GET /icws/connection/server-info", handleServerInfo(log))
+	mux.Handle("GET /icws/connection/server-time", handleServerTime(log, now))
+
+	// ICWS connection feature, on a session.
+	mux.Handle("GET /icws/{sessionId}/connection", session(handleConnectionState(log)))
+	mux.Handle("DELETE /icws/{sessionId}/connection", session(handleLogout(log, sessions)))
+	mux.Handle("POST /icws/{sessionId}/connection/unique-auth-token", session(handleUniqueAuthToken(log, cfg, sessions)))
+	mux.Handle("GET /icws/{sessionId}/connection/switchover-status", session(handleSwitchoverStatus(log, cfg.ServerName)))
+
+	// ICWS messaging feature.
+	mux.Handle("GET /icws/{sessionId}/messaging/messages", stream(handleMessages(log, hub, cfg.PingInterval)))
+
+	// Operations.
+	mux.Handle("GET /healthz", handleHealthz(log))
+	mux.Handle("GET /readyz", handleReadyz(log, state))
+}
