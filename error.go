@@ -128,7 +128,7 @@ func InvalidProperty(property, format string, args ...any) *Error {
 
 // ErrorKind returns the Kind of err; errors that are not an *Error are Internal.
 func ErrorKind(err error) Kind {
-	if e, ok := errors.AsType[*Error](err); ok {
+	if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e.Kind
 	}
 	return Internal
@@ -141,10 +141,29 @@ func IsKind(err error, k Kind) bool {
 
 // ErrorMessage returns the caller-safe message of err. Errors that are not an
 // *Error, and Internal errors, yield a generic message so that internals never
-// leak.
+// leak; an *Error without a message yields its kind's.
 func ErrorMessage(err error) string {
-	if e, ok := errors.AsType[*Error](err); ok && e.Kind != Internal && e.Message != "" {
+	e, ok := errors.AsType[*Error](err)
+	switch {
+	case !ok || e == nil || e.Kind == Internal:
+		return defaultMessages[Internal]
+	case e.Message != "":
 		return e.Message
+	case int(e.Kind) < len(defaultMessages) && defaultMessages[e.Kind] != "":
+		return defaultMessages[e.Kind]
 	}
-	return "An internal error occurred."
+	return defaultMessages[Internal]
+}
+
+var defaultMessages = [...]string{
+	Internal:         "An internal error occurred.",
+	Invalid:          "The request is not valid.",
+	Unauthenticated:  "The session credentials are missing, wrong or expired.",
+	Forbidden:        "You are not authorized to do this.",
+	NotFound:         "The resource does not exist.",
+	MethodNotAllowed: "The method is not allowed on this resource.",
+	Conflict:         "The resource already exists or has changed.",
+	Gone:             "The resource is no longer available.",
+	TooLarge:         "The request is too large.",
+	Unavailable:      "The server is not accepting requests now.",
 }

@@ -1,15 +1,35 @@
 package icrec
 
-import "log/slog"
+import (
+	"fmt"
+	"log/slog"
+)
 
 // Secret holds a password, token or key in memory. It formats and logs as
-// "REDACTED", so that a secret can never reach a log line or an error message
-// by accident; code that needs the value converts it with string(s) on purpose.
+// "REDACTED", whatever the verb, so that a secret does not reach a log line
+// or an error message by accident; code that needs the value converts it
+// with string(s) on purpose. One gap remains: fmt cannot call methods on an
+// unexported struct field, so keep secrets in exported fields of anything
+// that may be formatted.
 type Secret string
 
 const redacted = "REDACTED"
 
 func (Secret) String() string { return redacted }
+
+// Format formats "REDACTED" as the string verbs would (so %q, %10s and %x
+// behave), and writes it bare for every other verb, which would otherwise
+// print the value. Only %p escapes: fmt handles it before any method.
+func (Secret) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		f.Write([]byte(redacted))
+	case verb == 's', verb == 'v', verb == 'q', verb == 'x', verb == 'X':
+		fmt.Fprintf(f, fmt.FormatString(f, verb), redacted)
+	default:
+		f.Write([]byte(redacted))
+	}
+}
 
 // GoString keeps %#v from printing the value.
 func (Secret) GoString() string { return redacted }

@@ -35,9 +35,10 @@ func (u *User) DisplayName() string {
 	return u.ID
 }
 
-// HasRole reports whether u has role, ignoring case.
+// HasRole reports whether u has role, ignoring case as FoldID does.
 func (u *User) HasRole(role string) bool {
-	return slices.ContainsFunc(u.Roles, func(r string) bool { return strings.EqualFold(r, role) })
+	f := FoldID(role)
+	return slices.ContainsFunc(u.Roles, func(r string) bool { return FoldID(r) == f })
 }
 
 // RoleAdmin is the built-in administrator role.
@@ -105,14 +106,21 @@ func ValidateID(what, id string) error {
 		return Errorf(Invalid, IDInvalidProperty, "%s %q is not valid UTF-8", what, id)
 	case strings.TrimSpace(id) != id:
 		return Errorf(Invalid, IDInvalidProperty, "%s %q has leading or trailing space", what, id)
-	case strings.ContainsFunc(id, unicode.IsControl):
-		return Errorf(Invalid, IDInvalidProperty, "%s %q contains a control character", what, id)
+	case strings.ContainsFunc(id, invisible):
+		return Errorf(Invalid, IDInvalidProperty, "%s %q contains a control character or an invisible format or separator character", what, id)
 	case strings.ContainsAny(id, ",|;"):
 		// Commas separate list values in flags and environment variables;
 		// '|' and ';' have meaning inside the ICWS session cookie.
 		return Errorf(Invalid, IDInvalidProperty, "%s %q contains one of the reserved characters , | ;", what, id)
 	}
 	return nil
+}
+
+// invisible reports characters that would let two ids look alike or
+// reorder a listing: controls, format characters (bidirectional overrides,
+// zero-width spaces) and line or paragraph separators.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // ValidateName checks a display name.
@@ -122,8 +130,8 @@ func ValidateName(name string) error {
 		return Errorf(Invalid, IDInvalidProperty, "name is %d bytes long; the limit is %d", len(name), MaxNameLength)
 	case !utf8.ValidString(name):
 		return Errorf(Invalid, IDInvalidProperty, "name %q is not valid UTF-8", name)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		return Errorf(Invalid, IDInvalidProperty, "name %q contains a control character", name)
+	case strings.ContainsFunc(name, invisible):
+		return Errorf(Invalid, IDInvalidProperty, "name %q contains a control character or an invisible format or separator character", name)
 	}
 	return nil
 }

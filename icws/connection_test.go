@@ -112,10 +112,10 @@ func TestParseUniqueAuthTokenRequest(t *testing.T) {
 		t.Fatalf("got %+v, %v", r, err)
 	}
 	for body, property := range map[string]string{
-		`{}`:                         "authTokenSeed",
-		`{"authTokenSeed":"abc"}`:    "authTokenSeed",
-		`{"authTokenSeed":12}`:       "authTokenSeed",
-		`nope`:                       "",
+		`{}`:                      "authTokenSeed",
+		`{"authTokenSeed":"abc"}`: "authTokenSeed",
+		`{"authTokenSeed":12}`:    "authTokenSeed",
+		`nope`:                    "",
 		`{"authTokenSeed":"` + strings.Repeat("a", 5000) + `"}`: "authTokenSeed",
 	} {
 		_, err := icws.ParseUniqueAuthTokenRequest([]byte(body))

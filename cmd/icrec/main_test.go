@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -20,36 +19,19 @@ import (
 
 	"example.com/icrec"
 	"example.com/icrec/icws"
+	"example.com/icrec/internal/testutil"
 )
-
-// syncBuffer collects output that tests read while run writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // server is an icrec serve started through run.
 type server struct {
-	t                   *testing.T
-	data                string
-	http, https, ops    string // base URLs
-	stdout, stderr      *syncBuffer
-	cancel              context.CancelFunc
-	done                chan error
-	stopOnce            sync.Once
-	stopErr             error
+	t                *testing.T
+	data             string
+	http, https, ops string // base URLs
+	stdout, stderr   *testutil.Buffer
+	cancel           context.CancelFunc
+	done             chan error
+	stopOnce         sync.Once
+	stopErr          error
 }
 
 const demoPassword = "demo-password-1"
@@ -58,12 +40,14 @@ const demoPassword = "demo-password-1"
 // waits until it is ready; the listeners' addresses come from its log.
 func startServe(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	s := &server{t: t, data: data, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{t: t, data: data, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{}, done: make(chan error, 1)}
 	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--https", "127.0.0.1:0",
 		"--metrics", "127.0.0.1:0", "--log-format", "json", "--demo", "--demo-password", demoPassword, "--drain-delay", "0s"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	go func() { s.done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), s.stdout, s.stderr) }()
+	go func() {
+		s.done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), s.stdout, s.stderr)
+	}()
 	t.Cleanup(func() { s.stop() })
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -73,13 +73,18 @@ func handleConnect(log *slog.Logger, cfg Config, sessions *auth.Service, metrics
 }
 
 // sessionCookie is the one cookie icrec ever sets. Secure only over HTTPS:
-// jar-based clients would otherwise stop sending it back over plain HTTP;
-// SameSite=None only with Secure, since browsers reject it without.
+// jar-based clients would otherwise stop sending it back over plain HTTP.
+// Over HTTPS it is also SameSite=None, so that a page on another site can
+// use it, and Partitioned (CHIPS), since browsers that block third-party
+// cookies, as Chromium does by default, accept it only then; the browser
+// keeps it for the page's site alone. Clients that do not know these
+// attributes ignore them.
 func sessionCookie(sid, value string, https bool, maxAge int) *http.Cookie {
 	c := &http.Cookie{Name: icws.CookieName(sid), Value: value, Path: "/icws/" + sid, HttpOnly: true, MaxAge: maxAge}
 	if https {
 		c.Secure = true
 		c.SameSite = http.SameSiteNoneMode
+		c.Partitioned = true
 	}
 	return c
 }

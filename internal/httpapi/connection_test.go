@@ -167,8 +167,14 @@ func TestConnect(t *testing.T) {
 			t.Fatalf("%s %s", resp.Status, body)
 		}
 		sc := resp.Header.Values("Set-Cookie")
-		if len(sc) != 1 || !strings.Contains(sc[0], "; Secure") || !strings.Contains(sc[0], "; SameSite=None") || !strings.Contains(sc[0], "; HttpOnly") {
-			t.Errorf("Set-Cookie over HTTPS=%q, want HttpOnly, Secure and SameSite=None", sc)
+		if len(sc) != 1 {
+			t.Fatalf("Set-Cookie=%q, want exactly one", sc)
+		}
+		attrs := strings.Split(sc[0], "; ")[1:]
+		slices.Sort(attrs)
+		r := decodeLogin(t, body)
+		if want := []string{"HttpOnly", "Partitioned", "Path=/icws/" + r.SessionID, "SameSite=None", "Secure"}; !slices.Equal(attrs, want) {
+			t.Errorf("cookie attributes over HTTPS %q, want %q", attrs, want)
 		}
 	})
 
@@ -256,7 +262,7 @@ func TestConnect(t *testing.T) {
 		}
 		// An unknown user id is throttled exactly like a real one.
 		for range 4 {
-			resp, body = e.do(e.client(false), "POST", "/icws/connection", loginBody("nobody", "wrong"), nil)
+			_, body = e.do(e.client(false), "POST", "/icws/connection", loginBody("nobody", "wrong"), nil)
 		}
 		if got := decodeError(t, body); !strings.Contains(got.Message, "Too many failed logins") {
 			t.Errorf("unknown user not throttled: %q", got.Message)

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"example.com/icrec/internal/messaging"
 	"example.com/icrec/internal/passwd"
 	"example.com/icrec/internal/sqlite"
+	"example.com/icrec/internal/testutil"
 )
 
 // fastParams keep logins cheap in tests; production parameters are tested
@@ -29,24 +29,6 @@ import (
 var fastParams = passwd.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 const testPassword = "correct horse battery"
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // metricsLog records what the server reports to its Metrics.
 type metricsLog struct {
@@ -73,25 +55,6 @@ func (m *metricsLog) Failures() []string {
 	return append([]string(nil), m.failures...)
 }
 
-// syncBuffer is a log destination that tests can read while the server
-// writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is a running server over a real SQLite store in a temporary directory.
 type env struct {
 	t        testing.TB
@@ -101,9 +64,9 @@ type env struct {
 	sessions *auth.Service
 	hub      *messaging.Hub
 	state    *httpapi.State
-	clock    *clock
+	clock    *testutil.Clock
 	metrics  *metricsLog
-	logs     *syncBuffer
+	logs     *testutil.Buffer
 	cfg      httpapi.Config
 	acfg     auth.Config
 }
@@ -112,7 +75,9 @@ type option func(*env)
 
 func withConfig(f func(*httpapi.Config)) option { return func(e *env) { f(&e.cfg) } }
 func withAuth(f func(*auth.Config)) option      { return func(e *env) { f(&e.acfg) } }
-func withTLS() option                           { return func(e *env) { e.srv = httptest.NewUnstartedServer(nil); e.srv.EnableHTTP2 = true } }
+func withTLS() option {
+	return func(e *env) { e.srv = httptest.NewUnstartedServer(nil); e.srv.EnableHTTP2 = true }
+}
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
@@ -125,9 +90,9 @@ func newEnvOn(t testing.TB, db *sqlite.DB, opts ...option) *env {
 	t.Helper()
 	e := &env{
 		t:       t,
-		clock:   &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		clock:   testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 		metrics: &metricsLog{},
-		logs:    &syncBuffer{},
+		logs:    &testutil.Buffer{},
 		cfg:     httpapi.Config{ServerName: "icrec-test", Version: icws.VersionInfo{MajorVersion: "0", MinorVersion: "1", SU: "0", Build: "test", ProductID: "icrec", CodebaseID: "icrec"}},
 		acfg:    auth.DefaultConfig(),
 	}
@@ -292,7 +257,6 @@ func checkError(t *testing.T, resp *http.Response, body []byte, status int, erro
 	return e
 }
 
-
 func readAll(t *testing.T, resp *http.Response) []byte {
 	t.Helper()
 	b, err := io.ReadAll(resp.Body)
@@ -300,4 +264,21 @@ func readAll(t *testing.T, resp *http.Response) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// newHandler builds another server handler over e's store and hub, with
+// its own session rules.
+func newHandler(e *env, svc *auth.Service) http.Handler {
+	return httpapi.NewServer(discardLogger(), e.cfg, svc, e.hub, nil, e.state, e.clock.Now)
+}
+
+func decodeLogin(t testing.TB, body []byte) icws.ConnectionResponse {
+	t.Helper()
+	var r icws.ConnectionResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("login body %q: %v", body, err)
+	}
+	return r
 }

@@ -120,7 +120,7 @@ func TestMessagesStream(t *testing.T) {
 		}
 		data, _, ok = es.next(t)
 		var m icws.ConnectionStateChangeMessage
-		if err := json.Unmarshal([]byte(data), &m); err != nil || m.Type != icws.TypeConnectionStateChangeMessage || m.NewConnectionState != icws.ConnectionStateDown {
+		if err := json.Unmarshal([]byte(data), &m); !ok || err != nil || m.Type != icws.TypeConnectionStateChangeMessage || m.NewConnectionState != icws.ConnectionStateDown {
 			t.Fatalf("last event %q (%v)", data, err)
 		}
 		if m.Reason != icrec.SessionLoggedOut.Reason() || m.ShouldReconnect {

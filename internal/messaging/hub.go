@@ -154,9 +154,10 @@ func (h *Hub) Subscribe(sessionID string) *Stream {
 
 // Stream is one open event stream.
 type Stream struct {
-	h  *Hub
-	id string
-	q  *queue
+	h      *Hub
+	id     string
+	q      *queue
+	closed bool
 }
 
 // Next returns the messages queued since the last call, the final message
@@ -170,20 +171,27 @@ func (s *Stream) Next() (msgs []json.RawMessage, final json.RawMessage, wake <-c
 }
 
 // Close detaches the stream; the last stream of an ended session drops its
-// queue.
+// queue. Closing twice does nothing.
 func (s *Stream) Close() {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
 	s.q.streams--
 	if s.q.streams == 0 && (s.q.final != nil || len(s.q.msgs) == 0) && s.h.queues[s.id] == s.q {
 		delete(s.h.queues, s.id)
 	}
 }
 
-// Watch checks, every interval until ctx ends, each session that has an open
-// stream, and ends those whose check fails. It catches sessions ended where
+// Watch checks, every interval until ctx ends, each session that has a
+// queue, and ends those whose check fails. It catches sessions ended where
 // this process cannot see it happen: by another icrec process sharing the
-// store (icrec user disable), or by expiry.
+// store (icrec user disable), or by expiry. Ending a session without an open
+// stream drops its queue, so messages published to a session that no longer
+// exists (or to one whose client stopped polling and was idled out) cannot
+// pile up.
 func (h *Hub) Watch(ctx context.Context, interval time.Duration, check func(ctx context.Context, sessionID string) (alive bool, why icrec.SessionEnd)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -193,7 +201,7 @@ func (h *Hub) Watch(ctx context.Context, interval time.Duration, check func(ctx 
 			return
 		case <-t.C:
 		}
-		for _, id := range h.streaming() {
+		for _, id := range h.watched() {
 			if alive, why := check(ctx, id); !alive {
 				h.End(id, why)
 			}
@@ -201,13 +209,13 @@ func (h *Hub) Watch(ctx context.Context, interval time.Duration, check func(ctx 
 	}
 }
 
-// streaming lists the sessions with open, not yet ended, streams.
-func (h *Hub) streaming() []string {
+// watched lists the sessions whose queue exists and has not yet ended.
+func (h *Hub) watched() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var ids []string
 	for id, q := range h.queues {
-		if q.streams > 0 && q.final == nil {
+		if q.final == nil {
 			ids = append(ids, id)
 		}
 	}

@@ -74,9 +74,11 @@ func (m *Metrics) LoginFailed(reason string) {
 	m.loginFailures.WithLabelValues(reason).Inc()
 }
 
-// Handler serves the metrics in the Prometheus exposition format.
+// Handler serves the metrics in the Prometheus exposition format. A metric
+// that cannot be collected (the store is down) is left out and logged; the
+// rest is still served, since that is when operators need them most.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
 type sessionsCollector struct {
