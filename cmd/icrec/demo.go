@@ -29,7 +29,8 @@ func createDemoUsers(ctx context.Context, sessions *auth.Service, password strin
 		return err
 	}
 	if n > 0 {
-		fmt.Fprintf(out, "icrec: the data directory already has %d users; --demo created none.\n", n)
+		fmt.Fprintf(out, "icrec: the data directory already has %d users; --demo created none.\n"+
+			"Their passwords were shown when they were created; set a new one with: icrec user passwd USERID\n", n)
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)

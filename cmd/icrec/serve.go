@@ -199,28 +199,19 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 		if err := createDemoUsers(ctx, sessions, c.demoPassword, e.stdout); err != nil {
 			return err
 		}
+	} else if n, err := sessions.CountUsers(ctx); err == nil && n == 0 {
+		log.Warn("there are no users, so nobody can log in: add one with 'icrec user add USERID', or start with --demo")
 	}
 
-	// Bind every listener before serving on any, so a port in use fails
-	// the start rather than leaving a half-running server.
-	var listeners []*listener
+	listeners, err := bindListeners(c)
+	if err != nil {
+		return err
+	}
 	defer func() {
 		for _, l := range listeners {
 			l.ln.Close()
 		}
 	}()
-	for _, spec := range []struct{ name, addr, flag string }{
-		{"http", c.httpAddr, "--http"}, {"https", c.httpsAddr, "--https"}, {"metrics", c.metricsAddr, "--metrics"},
-	} {
-		if spec.addr == "" {
-			continue
-		}
-		ln, err := net.Listen("tcp", spec.addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s (%s): %w", spec.addr, spec.flag, err)
-		}
-		listeners = append(listeners, &listener{name: spec.name, ln: ln})
-	}
 
 	var tlsConfig *tls.Config
 	if c.httpsAddr != "" {
@@ -246,12 +237,15 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelInfo)
 	var servers []*http.Server
 	for _, l := range listeners {
-		srv := newHTTPServer(api, errLog, &conns)
+		var srv *http.Server
 		switch l.name {
-		case "https":
-			srv.TLSConfig = tlsConfig
 		case "metrics":
 			srv = newHTTPServer(opsMux, errLog, nil)
+		case "https":
+			srv = newHTTPServer(api, errLog, &conns)
+			srv.TLSConfig = tlsConfig
+		default:
+			srv = newHTTPServer(api, errLog, &conns)
 		}
 		servers = append(servers, srv)
 		log.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "url", listenURL(l))
@@ -284,28 +278,56 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	case <-ctx.Done():
 	case runErr = <-serveErr:
 	}
+	drain(log, c, state, hub, &conns, servers)
+	stopBG()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+// drain shuts the servers down gracefully: first refusing logins while
+// clients and load balancers move away, then waiting for requests in flight.
+func drain(log *slog.Logger, c serveConfig, state *httpapi.State, hub *messaging.Hub, conns *connCounter, servers []*http.Server) {
 	log.Info("shutting down: refusing new logins while clients move away; a second signal stops at once",
 		"drain_delay", c.drainDelay.String(), "shutdown_timeout", c.shutdownMax.String())
 	state.StartDraining()
 	hub.Shutdown()
 	conns.waitIdle(c.drainDelay)
 
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownMax)
+	ctx, cancel := context.WithTimeout(context.Background(), c.shutdownMax)
 	defer cancel()
-	var swg sync.WaitGroup
+	var wg sync.WaitGroup
 	for _, srv := range servers {
-		swg.Go(func() {
-			if err := srv.Shutdown(sctx); err != nil {
+		wg.Go(func() {
+			if err := srv.Shutdown(ctx); err != nil {
 				log.Warn("requests still running at shutdown timeout; closing their connections", "err", err)
 				srv.Close()
 			}
 		})
 	}
-	swg.Wait()
-	stopBG()
 	wg.Wait()
-	log.Info("stopped")
-	return runErr
+}
+
+// bindListeners binds every listener before any serves, so that a port in
+// use fails the start rather than leaving a half-running server.
+func bindListeners(c serveConfig) ([]*listener, error) {
+	var listeners []*listener
+	for _, spec := range []struct{ name, addr, flag string }{
+		{"http", c.httpAddr, "--http"}, {"https", c.httpsAddr, "--https"}, {"metrics", c.metricsAddr, "--metrics"},
+	} {
+		if spec.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", spec.addr)
+		if err != nil {
+			for _, l := range listeners {
+				l.ln.Close()
+			}
+			return nil, fmt.Errorf("listen on %s (%s): %w", spec.addr, spec.flag, err)
+		}
+		listeners = append(listeners, &listener{name: spec.name, ln: ln})
+	}
+	return listeners, nil
 }
 
 type listener struct {
