@@ -1,0 +1,205 @@
+package icrec
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Recording is one recorded interaction: a call, chat, email, screen or
+// social conversation, with the metadata ICWS media-details exposes and the
+// facts icrec needs to serve and protect it.
+type Recording struct {
+	// ID is the recording's GUID in canonical form (CanonicalGUID).
+	ID                   string
+	InteractionID        string
+	MediaType            MediaType
+	RecordingType        RecordingType
+	CallType             CallType
+	Direction            Direction
+	RecordingDate        time.Time
+	Duration             time.Duration
+	ExpirationDate       time.Time // zero: kept until a retention policy says otherwise
+	InitiationPolicyName string
+	LineName             string
+	SnippetInitiator     string
+	RelatedRecordingID   string // canonical GUID or empty
+	IsEncrypted          bool
+	IsArchived           bool
+
+	// Participants took part in the interaction, in the order given.
+	Participants []Participant
+	// Workgroups the interaction belongs to: normalised (NormalizeNames).
+	Workgroups []string
+	// Attributes are custom name/value pairs; names are unique ignoring
+	// case and sorted by folded name (NormalizeAttributes).
+	Attributes []Attribute
+	// Tags are unique ignoring case and sorted by folded form
+	// (NormalizeNames).
+	Tags []string
+
+	// Media is the primary media as stored.
+	Media Media
+	// Attachments index the attachments of an email recording, numbered
+	// 1..n in the order they appear in the message; empty otherwise.
+	Attachments []Attachment
+
+	// Created is when the recording entered this archive.
+	Created time.Time
+}
+
+// Participant is someone who took part in a recording: an icrec user, or an
+// external party known by name or address.
+type Participant struct {
+	UserID  string // icrec user id; empty for an external party
+	Name    string
+	Address string // a phone number or e-mail address
+}
+
+// Attribute is a custom attribute of a recording.
+type Attribute struct {
+	Name  string
+	Value string
+}
+
+// Media describes the stored primary media of a recording.
+type Media struct {
+	Key         string // blob key
+	ContentType string
+	Size        int64
+	SHA256      string // lower-case hex
+	FileName    string // the original file name, offered to downloaders
+}
+
+// Attachment is one recorded email attachment. Its bytes are not stored
+// apart: they are decoded from the message on demand.
+type Attachment struct {
+	Index       int    // 1..n: the ICWS attachmentId
+	Part        string // where the part is in the message's MIME tree, e.g. "2.1"
+	FileName    string
+	ContentType string
+	Size        int64  // decoded size
+	SHA256      string // of the decoded bytes, lower-case hex
+}
+
+// HasParticipant reports whether the user with userID took part, ignoring
+// case as user ids do.
+func (r *Recording) HasParticipant(userID string) bool {
+	f := FoldID(userID)
+	return slices.ContainsFunc(r.Participants, func(p Participant) bool {
+		return p.UserID != "" && FoldID(p.UserID) == f
+	})
+}
+
+// InWorkgroup reports whether the recording belongs to workgroup, ignoring
+// case.
+func (r *Recording) InWorkgroup(workgroup string) bool {
+	f := FoldID(workgroup)
+	return slices.ContainsFunc(r.Workgroups, func(w string) bool { return FoldID(w) == f })
+}
+
+// Attribute returns the value of the attribute name, ignoring case.
+func (r *Recording) Attribute(name string) (string, bool) {
+	f := FoldID(name)
+	for _, a := range r.Attributes {
+		if FoldID(a.Name) == f {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// NormalizeAttributes validates attribute names and returns the attributes
+// sorted by folded name with duplicate names (ignoring case) removed; the
+// last value given for a name wins, as a later assignment would.
+func NormalizeAttributes(attrs []Attribute) ([]Attribute, error) {
+	byName := make(map[string]int, len(attrs))
+	out := make([]Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		if err := ValidateID("attribute name", a.Name); err != nil {
+			return nil, err
+		}
+		if len(a.Value) > MaxAttributeValueLength {
+			return nil, Errorf(Invalid, IDInvalidProperty, "attribute %q has a %d-byte value; the limit is %d", a.Name, len(a.Value), MaxAttributeValueLength)
+		}
+		f := FoldID(a.Name)
+		if i, ok := byName[f]; ok {
+			out[i].Value = a.Value
+			continue
+		}
+		byName[f] = len(out)
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Attribute) int { return compareFolded(a.Name, b.Name) })
+	return out, nil
+}
+
+// MaxAttributeValueLength bounds one attribute value, in bytes.
+const MaxAttributeValueLength = 4096
+
+func compareFolded(a, b string) int {
+	fa, fb := FoldID(a), FoldID(b)
+	switch {
+	case fa < fb:
+		return -1
+	case fa > fb:
+		return 1
+	}
+	return 0
+}
+
+// RecordingFilter selects recordings; nil fields do not filter. Results come
+// ordered by recording date, then id.
+type RecordingFilter struct {
+	InteractionID *string
+	// ParticipantUserID selects recordings the user took part in.
+	ParticipantUserID *string
+	Workgroup         *string
+	MediaType         *MediaType
+	// Since and Until bound the recording date: Since <= date < Until.
+	Since, Until *time.Time
+	// After continues a listing after the given recording.
+	After *RecordingCursor
+	// Limit caps the number of results; zero means no limit.
+	Limit int
+}
+
+// RecordingCursor is a position in the order of a recording listing.
+type RecordingCursor struct {
+	RecordingDate time.Time
+	ID            string
+}
+
+// RecordingStore persists the recording catalogue. Media bytes live in a
+// BlobStore; a recording row refers to its blob by Media.Key.
+type RecordingStore interface {
+	// CreateRecordings adds recordings in one transaction, all or none,
+	// setting their Created times, and removes their media keys from the
+	// pending blobs in the same transaction. Returns Conflict if any id
+	// exists already.
+	CreateRecordings(ctx context.Context, recs []*Recording) error
+	// FindRecordingByID returns the recording whose id equals id, ignoring
+	// case. Returns NotFound if there is none.
+	FindRecordingByID(ctx context.Context, id string) (*Recording, error)
+	// FindRecordings returns the recordings the filter selects.
+	FindRecordings(ctx context.Context, f RecordingFilter) ([]*Recording, error)
+	// CountRecordings returns the number of recordings.
+	CountRecordings(ctx context.Context) (int, error)
+	// DeleteRecording removes a recording (not its blob). Returns NotFound
+	// if there is none.
+	DeleteRecording(ctx context.Context, id string) error
+
+	// AddPendingBlob records, durably and before the blob is written, that
+	// a blob is about to be stored for a recording not yet created, so that
+	// a crash between the two leaves a trace to clean up. Adding a key twice
+	// is not an error.
+	AddPendingBlob(ctx context.Context, key string) error
+	// PendingBlobs lists the pending keys.
+	PendingBlobs(ctx context.Context) ([]string, error)
+	// DeletePendingBlob forgets a pending key; an absent key is not an
+	// error.
+	DeletePendingBlob(ctx context.Context, key string) error
+	// RecordingByMediaKey returns the recording whose media is stored under
+	// key. Returns NotFound if there is none.
+	RecordingByMediaKey(ctx context.Context, key string) (*Recording, error)
+}
