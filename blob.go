@@ -45,6 +45,8 @@ type BlobStore interface {
 	// Delete removes a blob. Returns NotFound if there is none.
 	Delete(ctx context.Context, key string) error
 	// List yields every blob whose key starts with prefix, in key order.
+	// A blob that cannot be described is yielded with its Key and an
+	// error, and the listing goes on; an error with an empty Key ends it.
 	List(ctx context.Context, prefix string) iter.Seq2[BlobInfo, error]
 }
 
@@ -64,6 +66,10 @@ const (
 	MaxBlobKeyLength     = 1024
 	MaxBlobSegmentLength = 255
 )
+
+// Every method honours ctx. A declared checksum may be in either letter
+// case. A key cannot be both a blob and a prefix of another blob's key
+// followed by '/' ("a" and "a/b"): the second Put gets Conflict.
 
 // ValidateBlobKey checks a blob key against the rules of BlobStore.
 func ValidateBlobKey(key string) error {

@@ -131,4 +131,3 @@ func ParseDirection(s string) (Direction, error) {
 	v, err := directionNames.parse("direction", s)
 	return Direction(v), err
 }
-

@@ -189,16 +189,16 @@ type RecordingStore interface {
 	// if there is none.
 	DeleteRecording(ctx context.Context, id string) error
 
-	// AddPendingBlob records, durably and before the blob is written, that
-	// a blob is about to be stored for a recording not yet created, so that
-	// a crash between the two leaves a trace to clean up. Adding a key twice
-	// is not an error.
-	AddPendingBlob(ctx context.Context, key string) error
+	// AddPendingBlobs records, durably, in one transaction and before the
+	// blobs are written, that blobs are about to be stored for recordings
+	// not yet created, so that a crash between the two leaves a trace to
+	// clean up. Adding a key twice is not an error.
+	AddPendingBlobs(ctx context.Context, keys ...string) error
 	// PendingBlobs lists the pending keys.
 	PendingBlobs(ctx context.Context) ([]string, error)
-	// DeletePendingBlob forgets a pending key; an absent key is not an
-	// error.
-	DeletePendingBlob(ctx context.Context, key string) error
+	// DeletePendingBlobs forgets pending keys, in one transaction; an
+	// absent key is not an error.
+	DeletePendingBlobs(ctx context.Context, keys ...string) error
 	// RecordingByMediaKey returns the recording whose media is stored under
 	// key. Returns NotFound if there is none.
 	RecordingByMediaKey(ctx context.Context, key string) (*Recording, error)

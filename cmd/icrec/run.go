@@ -64,12 +64,18 @@ Usage:
 
 Commands:
   serve     run the ICWS server
+  import    bring recordings into the archive from a manifest
+  demo      fill an empty data directory with a demo archive
+  fsck      check the archive and clean up after interrupted imports
   user      add, list and manage users
+  policy    manage the recording security policies
+  rights    explain what a user may do with a recording
   version   print the version
   help      show help for a command
 
 Example:
-  icrec serve --demo          # try it: creates demo users and prints their passwords
+  icrec serve --demo          # try it: demo users and recordings, passwords printed once
+  icrec import recordings.jsonl
   icrec user add alice --role admin
 
 Run 'icrec <command> --help' for a command's flags. Every flag that configures
@@ -90,6 +96,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, rest, e)
 	case "user":
 		return runUser(ctx, rest, e)
+	case "policy":
+		return runPolicy(ctx, rest, e)
+	case "rights":
+		return runRights(ctx, rest, e)
+	case "import":
+		return runImport(ctx, rest, e)
+	case "fsck":
+		return runFsck(ctx, rest, e)
+	case "demo":
+		return runDemo(ctx, rest, e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

@@ -181,11 +181,15 @@ func validOrigin(o string) error {
 
 // serve runs the server until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog.Logger, e env) error {
-	db, err := openStore(ctx, c.data)
+	a, err := openApp(ctx, c.data, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
+	db := a.db
+	if err := recoverLeftovers(ctx, a, log); err != nil {
+		return err
+	}
 
 	hub := messaging.New(log)
 	acfg := auth.Config{IdleTimeout: c.idleTimeout, Lifetime: c.lifetime, Throttle: c.throttle, SessionEnded: hub.End}
@@ -196,7 +200,7 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	}
 	hasher.DummyHash() // compute it now, so the first unknown-user login is not slower than the rest
 	if c.demo {
-		if err := createDemoUsers(ctx, sessions, c.demoPassword, e.stdout); err != nil {
+		if err := seedDemo(ctx, a, sessions, c.demoPassword, e.stdout, log); err != nil {
 			return err
 		}
 	} else if n, err := sessions.CountUsers(ctx); err == nil && n == 0 {

@@ -92,9 +92,9 @@ func runUser(ctx context.Context, args []string, e env) error {
 	}
 }
 
-// userFlags parses a user subcommand's flags, with --data shared by all,
-// and returns the positional arguments.
-func userFlags(fs *flag.FlagSet, cmd string, args []string, e env, data *string) ([]string, error) {
+// dataFlags parses a subcommand's flags, with --data (and ICREC_DATA)
+// shared by all, and returns the positional arguments.
+func dataFlags(fs *flag.FlagSet, cmd string, args []string, e env, data *string) ([]string, error) {
 	fs.StringVar(data, "data", "./icrec-data", "data `directory`")
 	pos, err := parseFlags(fs, cmd, args)
 	if err != nil {
@@ -139,7 +139,7 @@ func runUserAdd(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&name, "name", "", "display `name`")
 	fs.Var(&roles, "role", "`role` (repeatable)")
 	fs.Var(&workgroups, "workgroup", "`workgroup` (repeatable)")
-	pos, err := userFlags(fs, "user add", args, e, &data)
+	pos, err := dataFlags(fs, "user add", args, e, &data)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func runUserList(ctx context.Context, args []string, e env) error {
 	)
 	fs := newFlagSet("user list", userListUsage, e.stdout)
 	fs.BoolVar(&asJSON, "json", false, "print JSON, one object per user, for scripts")
-	pos, err := userFlags(fs, "user list", args, e, &data)
+	pos, err := dataFlags(fs, "user list", args, e, &data)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func printUsersJSON(e env, users []*icrec.User) error {
 func runUserPasswd(ctx context.Context, args []string, e env) error {
 	var data string
 	fs := newFlagSet("user passwd", userPasswdUsage, e.stdout)
-	pos, err := userFlags(fs, "user passwd", args, e, &data)
+	pos, err := dataFlags(fs, "user passwd", args, e, &data)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func runUserOne(ctx context.Context, sub string, args []string, e env) error {
 	var data string
 	cmd := "user " + sub
 	fs := newFlagSet(cmd, fmt.Sprintf(userOneUsage, sub, userOneDoc[sub]), e.stdout)
-	pos, err := userFlags(fs, cmd, args, e, &data)
+	pos, err := dataFlags(fs, cmd, args, e, &data)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
-// Package sqlite stores users and sessions in an embedded SQLite database,
-// using the cgo-free modernc.org/sqlite driver so that release builds need
-// no C toolchain.
+// Package sqlite stores users, sessions, the recording catalogue and the
+// security policies in an embedded SQLite database, using the cgo-free
+// modernc.org/sqlite driver so that release builds need no C toolchain.
 //
 // A DB holds two connection pools on one file. All writes go through a pool
 // of exactly one connection, whose transactions begin IMMEDIATE: SQLite
@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"example.com/icrec"
@@ -30,8 +31,10 @@ import (
 )
 
 var (
-	_ icrec.UserStore    = (*DB)(nil)
-	_ icrec.SessionStore = (*DB)(nil)
+	_ icrec.UserStore      = (*DB)(nil)
+	_ icrec.SessionStore   = (*DB)(nil)
+	_ icrec.RecordingStore = (*DB)(nil)
+	_ icrec.PolicyStore    = (*DB)(nil)
 )
 
 // readers is the size of the read pool. Reads are short, so a few
@@ -53,6 +56,14 @@ type DB struct {
 	// many touch it. Preparing is most of the cost of such a small query.
 	findSession  *sql.Stmt
 	touchSession *sql.Stmt
+	// Every export request finds its recording, and with it the
+	// recording's children.
+	findRecording *sql.Stmt
+	findChildren  *sql.Stmt
+
+	// readStmts holds the read queries prepared on first use (see
+	// readStmt), by query text.
+	readStmts sync.Map
 }
 
 // Open opens the database at path, creating the file if it does not exist,
@@ -99,6 +110,12 @@ func Open(ctx context.Context, path string, now func() time.Time) (_ *DB, err er
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	if d.touchSession, err = d.w.PrepareContext(ctx, touchSessionSQL); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	}
+	if d.findRecording, err = d.r.PrepareContext(ctx, findRecordingSQL); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	}
+	if d.findChildren, err = d.r.PrepareContext(ctx, findChildrenSQL); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	return d, nil
@@ -192,10 +209,13 @@ func isBusy(err error) bool {
 // Calls made after Close fail.
 func (d *DB) Close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{d.findSession, d.touchSession} {
+	for _, s := range []*sql.Stmt{d.findSession, d.touchSession, d.findRecording, d.findChildren} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
+	}
+	for _, s := range d.readStmts.Range {
+		errs = append(errs, s.(*sql.Stmt).Close())
 	}
 	// The writer closes last: the last connection to close checkpoints the
 	// WAL into the database file.
@@ -238,6 +258,35 @@ func (d *DB) read(ctx context.Context, f func(tx *sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	return f(tx)
+}
+
+// readStmt returns query prepared on the reader pool, preparing it on
+// first use. The listings build their queries from a filter, so there are
+// a few hundred at most; preparing one costs more than running it (SQLite
+// parses and plans the children's five-way UNION ALL anew each time), so
+// each is prepared once and kept until Close.
+func (d *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := d.readStmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := d.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := d.readStmts.LoadOrStore(query, s); loaded {
+		s.Close() // another call prepared it meanwhile
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+// query runs the read query, prepared once (readStmt), in tx.
+func (d *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	s, err := d.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 }
 
 // write runs f in a write transaction and commits if f succeeds.

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite for implementations of
-// icrec.UserStore and icrec.SessionStore. Every backend runs it from its own
-// tests, so that the backends keep the contracts in step:
+// icrec.UserStore, icrec.SessionStore, icrec.RecordingStore and
+// icrec.PolicyStore. Every backend runs it from its own tests, so that the
+// backends keep the contracts in step:
 //
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Store {
@@ -10,13 +11,22 @@
 //
 // What the suite takes as given, beyond the interface documentation:
 //
-//   - Stores keep times to at least millisecond precision. The suite
-//     compares times truncated to the millisecond, and its times have
-//     sub-millisecond parts far from a millisecond boundary, so a store that
-//     rounds to microseconds passes too.
-//   - A nil and an empty role or workgroup list are the same.
-//   - Roles and workgroups come back sorted by folded form (icrec.FoldID),
-//     as icrec.NormalizeNames sorts them, whatever order they were stored in.
+//   - Stores keep times, and recording durations, to at least millisecond
+//     precision. The suite compares them truncated to the millisecond, and
+//     its values have sub-millisecond parts far from a millisecond boundary,
+//     so a store that rounds to microseconds passes too.
+//   - A nil and an empty list (roles, workgroups, a recording's or a
+//     policy's lists) are the same.
+//   - Roles, workgroups, recording attributes and tags come back sorted by
+//     folded form (icrec.FoldID), as icrec.NormalizeNames and
+//     icrec.NormalizeAttributes sort them, whatever order they were stored
+//     in. A recording's attachments come back by index. Participants,
+//     policy users and policy scopes come back in the order given.
+//   - RecordingFilter compares participants and workgroups ignoring case,
+//     as Recording.HasParticipant and Recording.InWorkgroup do; a
+//     participant filter matches user ids, never an external party's name.
+//   - Recording ids are canonical, upper-case GUIDs (icrec.CanonicalGUID).
+//   - PendingBlobs may list the keys in any order.
 //   - Errors of kind NotFound and Conflict are *icrec.Error values with a
 //     caller-safe Message, since the HTTP layer shows it to the client.
 //
@@ -38,6 +48,8 @@ import (
 type Store interface {
 	icrec.UserStore
 	icrec.SessionStore
+	icrec.RecordingStore
+	icrec.PolicyStore
 }
 
 // Run runs the suite. open must return a new, empty store for each call,
@@ -59,6 +71,19 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("ConsumeAuthToken", func(t *testing.T) { testConsumeAuthToken(t, open) })
 	t.Run("DeleteExpiredAuthTokens", func(t *testing.T) { testDeleteExpiredAuthTokens(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("CreateRecordings", func(t *testing.T) { testCreateRecordings(t, open) })
+	t.Run("FindRecordingByID", func(t *testing.T) { testFindRecordingByID(t, open) })
+	t.Run("FindRecordings", func(t *testing.T) { testFindRecordings(t, open) })
+	t.Run("Pagination", func(t *testing.T) { testPagination(t, open) })
+	t.Run("CountRecordings", func(t *testing.T) { testCountRecordings(t, open) })
+	t.Run("DeleteRecording", func(t *testing.T) { testDeleteRecording(t, open) })
+	t.Run("PendingBlobs", func(t *testing.T) { testPendingBlobs(t, open) })
+	t.Run("RecordingByMediaKey", func(t *testing.T) { testRecordingByMediaKey(t, open) })
+	t.Run("CreatePolicy", func(t *testing.T) { testCreatePolicy(t, open) })
+	t.Run("ListPolicies", func(t *testing.T) { testListPolicies(t, open) })
+	t.Run("DeletePolicy", func(t *testing.T) { testDeletePolicy(t, open) })
+	t.Run("MovePolicy", func(t *testing.T) { testMovePolicy(t, open) })
+	t.Run("PolicyConcurrency", func(t *testing.T) { testPolicyConcurrency(t, open) })
 }
 
 // t0 is the time around which the suite's sessions and tokens live. Its

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"example.com/icrec/internal/archive"
+)
+
+// TestImportSurvivesKill kills a real icrec import process (SIGKILL, as a
+// power cut or the OOM killer would) at many random moments of a large
+// import. After each kill, it opens the archive as the next start does and
+// checks that every recording in the catalogue is whole: its media present
+// with the recorded size and checksum. Finally a rerun must finish the
+// import.
+func TestImportSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a real import many times; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "icrec")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir, data := t.TempDir(), t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const small, large = 300, 4
+	var manifest bytes.Buffer
+	for i := range small + large {
+		size := 20 << 10
+		if i%(small/large+1) == 0 {
+			size = 12 << 20 // a few large files, so kills also land mid-write
+		}
+		name := fmt.Sprintf("m/%04d.wav", i)
+		writeWAVLike(t, filepath.Join(dir, name), size, rng)
+		json.NewEncoder(&manifest).Encode(map[string]any{
+			"recordingId": fmt.Sprintf("CAFE0000-0000-0000-0000-%012d", i), "interactionId": fmt.Sprint(i),
+			"mediaType": "Call", "recordingDate": "20240101T000000Z", "file": name,
+		})
+	}
+	mpath := filepath.Join(dir, "manifest.jsonl")
+	if err := os.WriteFile(mpath, manifest.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	rounds := 15
+	killed := 0
+	for round := range rounds {
+		cmd := exec.Command(bin, "import", "--data", data, "--workers", "4", mpath)
+		cmd.Env = append(os.Environ(), "ICREC_DATA=")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Later rounds skip what is done first, so give them longer.
+		time.Sleep(time.Duration(rng.IntN(300+150*round)) * time.Millisecond)
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			killed++
+		}
+		cmd.Wait()
+		t.Logf("round %d: %d recordings whole", round, checkArchiveWhole(t, data, round))
+	}
+	if killed < rounds/2 {
+		t.Errorf("only %d of %d imports were killed before they finished: make the import larger", killed, rounds)
+	}
+	out, err := exec.Command(bin, "import", "--data", data, mpath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the import after the kills failed: %v\n%s", err, out)
+	}
+	if n := checkArchiveWhole(t, data, rounds); n != small+large {
+		t.Errorf("%d recordings after the final import, want %d\n%s", n, small+large, out)
+	}
+}
+
+// checkArchiveWhole opens the archive as a new start does (cleaning up
+// after the killed import) and checks every recording; it returns how many
+// there are.
+func checkArchiveWhole(t *testing.T, data string, round int) int {
+	t.Helper()
+	ctx := context.Background()
+	a, err := openApp(ctx, data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("round %d: open the archive: %v", round, err)
+	}
+	defer a.Close()
+	if err := recoverLeftovers(ctx, a, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("round %d: recover: %v", round, err)
+	}
+	rep, err := a.archive.Fsck(ctx, archive.FsckOptions{}, nil)
+	if err != nil {
+		t.Fatalf("round %d: fsck: %v", round, err)
+	}
+	for _, p := range rep.Problems {
+		t.Errorf("round %d: %s", round, p)
+	}
+	if keys, _ := a.db.PendingBlobs(ctx); len(keys) > 0 {
+		t.Errorf("round %d: pending blobs after recovery: %q", round, keys)
+	}
+	tmp, _ := os.ReadDir(filepath.Join(data, "blobs", ".tmp"))
+	if len(tmp) > 0 {
+		t.Errorf("round %d: %d staged files after recovery", round, len(tmp))
+	}
+	return rep.Recordings
+}
+
+// writeWAVLike writes a file with a WAV header and random content: the
+// importer checks the signature, nothing more.
+func writeWAVLike(t *testing.T, path string, size int, rng *rand.Rand) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	b := make([]byte, size)
+	for i := 0; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+	}
+	copy(b, "RIFF\x00\x00\x00\x00WAVEfmt ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
