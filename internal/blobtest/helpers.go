@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"testing"
 
 	"example.com/icrec"
+	"example.com/icrec/internal/testutil"
 )
 
 func sumOf(b []byte) string {
@@ -125,21 +125,4 @@ func listKeys(t *testing.T, s icrec.BlobStore, prefix string) []string {
 	return keys
 }
 
-// wantKind fails the test unless err is an *icrec.Error of kind k with a
-// caller-safe message.
-func wantKind(t *testing.T, err error, k icrec.Kind) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("err = nil, want kind %v", k)
-	}
-	e, ok := errors.AsType[*icrec.Error](err)
-	if !ok {
-		t.Fatalf("err = %v (%T), want an *icrec.Error of kind %v", err, err, k)
-	}
-	if got, want := e.Kind, k; got != want {
-		t.Fatalf("kind of %q = %v, want %v", err, got, want)
-	}
-	if e.Message == "" {
-		t.Fatalf("error %q of kind %v has no caller-safe message", err, k)
-	}
-}
+var wantKind = testutil.WantKind

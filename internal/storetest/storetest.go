@@ -36,12 +36,12 @@ package storetest
 
 import (
 	"crypto/sha256"
-	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"example.com/icrec"
+	"example.com/icrec/internal/testutil"
 )
 
 // Store is what a backend must implement to run the suite.
@@ -203,24 +203,7 @@ func wantTokenConsumable(t *testing.T, s Store, tok *icrec.AuthToken) {
 	checkAuthToken(t, got, tok)
 }
 
-// wantKind fails the test unless err is an *icrec.Error of kind k with a
-// caller-safe message.
-func wantKind(t *testing.T, err error, k icrec.Kind) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("err = nil, want kind %v", k)
-	}
-	e, ok := errors.AsType[*icrec.Error](err)
-	if !ok {
-		t.Fatalf("err = %v (%T), want an *icrec.Error of kind %v", err, err, k)
-	}
-	if got, want := e.Kind, k; got != want {
-		t.Fatalf("kind of %q = %v, want %v", err, got, want)
-	}
-	if e.Message == "" {
-		t.Fatalf("error %q of kind %v has no caller-safe message", err, k)
-	}
-}
+var wantKind = testutil.WantKind
 
 // sameTime reports whether got and want are equal to the millisecond, the
 // precision every store must keep.

@@ -4,8 +4,12 @@ package testutil
 
 import (
 	"bytes"
+	"errors"
 	"sync"
+	"testing"
 	"time"
+
+	"example.com/icrec"
 )
 
 // Clock is a settable time source for code that takes a now func.
@@ -49,4 +53,23 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// WantKind fails the test unless err is an *icrec.Error of kind k with a
+// caller-safe message: the conformance suites hold every backend to it.
+func WantKind(t testing.TB, err error, k icrec.Kind) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("err = nil, want kind %v", k)
+	}
+	e, ok := errors.AsType[*icrec.Error](err)
+	if !ok {
+		t.Fatalf("err = %v (%T), want an *icrec.Error of kind %v", err, err, k)
+	}
+	if got, want := e.Kind, k; got != want {
+		t.Fatalf("kind of %q = %v, want %v", err, got, want)
+	}
+	if e.Message == "" {
+		t.Fatalf("error %q of kind %v has no caller-safe message", err, k)
+	}
 }
