@@ -36,19 +36,23 @@ const (
 	// Unavailable means the server is not accepting the request now, for
 	// example while it drains for shutdown (HTTP 503).
 	Unavailable
+	// RangeNotSatisfiable means a download's Range lies outside the file
+	// (HTTP 416).
+	RangeNotSatisfiable
 )
 
 var kindNames = [...]string{
-	Internal:         "internal",
-	Invalid:          "invalid",
-	Unauthenticated:  "unauthenticated",
-	Forbidden:        "forbidden",
-	NotFound:         "not found",
-	MethodNotAllowed: "method not allowed",
-	Conflict:         "conflict",
-	Gone:             "gone",
-	TooLarge:         "too large",
-	Unavailable:      "unavailable",
+	Internal:            "internal",
+	Invalid:             "invalid",
+	Unauthenticated:     "unauthenticated",
+	Forbidden:           "forbidden",
+	NotFound:            "not found",
+	MethodNotAllowed:    "method not allowed",
+	Conflict:            "conflict",
+	Gone:                "gone",
+	TooLarge:            "too large",
+	Unavailable:         "unavailable",
+	RangeNotSatisfiable: "range not satisfiable",
 }
 
 func (k Kind) String() string {
@@ -156,14 +160,15 @@ func ErrorMessage(err error) string {
 }
 
 var defaultMessages = [...]string{
-	Internal:         "An internal error occurred.",
-	Invalid:          "The request is not valid.",
-	Unauthenticated:  "The session credentials are missing, wrong or expired.",
-	Forbidden:        "You are not authorized to do this.",
-	NotFound:         "The resource does not exist.",
-	MethodNotAllowed: "The method is not allowed on this resource.",
-	Conflict:         "The resource already exists or has changed.",
-	Gone:             "The resource is no longer available.",
-	TooLarge:         "The request is too large.",
-	Unavailable:      "The server is not accepting requests now.",
+	Internal:            "An internal error occurred.",
+	Invalid:             "The request is not valid.",
+	Unauthenticated:     "The session credentials are missing, wrong or expired.",
+	Forbidden:           "You are not authorized to do this.",
+	NotFound:            "The resource does not exist.",
+	MethodNotAllowed:    "The method is not allowed on this resource.",
+	Conflict:            "The resource already exists or has changed.",
+	Gone:                "The resource is no longer available.",
+	TooLarge:            "The request is too large.",
+	Unavailable:         "The server is not accepting requests now.",
+	RangeNotSatisfiable: "The requested range is outside the file.",
 }

@@ -29,16 +29,17 @@ type Error struct {
 
 // defaultIDs gives the errorId of an *icrec.Error that did not set one.
 var defaultIDs = map[icrec.Kind]string{
-	icrec.Internal:         icrec.IDInternal,
-	icrec.Invalid:          icrec.IDInvalidProperty,
-	icrec.Unauthenticated:  icrec.IDAuthenticationFailure,
-	icrec.Forbidden:        icrec.IDAccessDenied,
-	icrec.NotFound:         icrec.IDNotFound,
-	icrec.MethodNotAllowed: icrec.IDMethodNotAllowed,
-	icrec.Conflict:         icrec.IDInvalidProperty,
-	icrec.Gone:             icrec.IDGone,
-	icrec.TooLarge:         icrec.IDTooLarge,
-	icrec.Unavailable:      icrec.IDNotAcceptingConnections,
+	icrec.Internal:            icrec.IDInternal,
+	icrec.Invalid:             icrec.IDInvalidProperty,
+	icrec.Unauthenticated:     icrec.IDAuthenticationFailure,
+	icrec.Forbidden:           icrec.IDAccessDenied,
+	icrec.NotFound:            icrec.IDNotFound,
+	icrec.MethodNotAllowed:    icrec.IDMethodNotAllowed,
+	icrec.Conflict:            icrec.IDInvalidProperty,
+	icrec.Gone:                icrec.IDGone,
+	icrec.TooLarge:            icrec.IDTooLarge,
+	icrec.Unavailable:         icrec.IDNotAcceptingConnections,
+	icrec.RangeNotSatisfiable: icrec.IDInvalidProperty,
 }
 
 // FromError returns the wire form of err. Anything that is not an

@@ -13,7 +13,6 @@ import (
 	"example.com/icrec/internal/auth"
 	"example.com/icrec/internal/datadir"
 	"example.com/icrec/internal/demo"
-	"example.com/icrec/internal/passwd"
 )
 
 const demoUsage = `Usage: icrec demo [--data DIR] [--demo-password PW]
@@ -58,7 +57,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 		}
 	}
 	return withApp(ctx, data, discardLogger(), func(a *app) error {
-		sessions, err := auth.New(a.db, a.db, passwd.New(passwd.DefaultParams), auth.DefaultConfig(), discardLogger(), time.Now)
+		sessions, err := a.users(auth.DefaultConfig())
 		if err != nil {
 			return err
 		}
@@ -144,6 +143,14 @@ func printWalkthrough(out io.Writer, made []demo.Recording, sum archive.ImportSu
 	if id := pick["Call/Support"]; id != "" {
 		fmt.Fprintf(out, "\nWho may do what:  icrec rights supervisor %s\n", id)
 	}
-	fmt.Fprintln(out, `Log in (ICWS):     curl -si -X POST http://localhost:8018/icws/connection \
+	fmt.Fprintln(out, `Log in (ICWS):     curl -s -c icws.cookies -X POST http://localhost:8018/icws/connection \
                      -d '{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","applicationName":"demo","userID":"supervisor","password":"PASSWORD"}'`)
+	id := pick["Call/Support"]
+	if id == "" {
+		id = "RECORDINGID"
+	}
+	fmt.Fprintf(out, `Export link:       curl -s -b icws.cookies -H "ININ-ICWS-CSRF-Token: CSRFTOKEN" \
+                     http://localhost:8018/icws/SESSIONID/recordings/%s/export-uri
+Download it:       curl -k -OJ "URI"   (the link works without the session; -k: the certificate is self-signed)
+`, id)
 }

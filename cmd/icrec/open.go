@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"example.com/icrec/internal/archive"
+	"example.com/icrec/internal/audit"
+	"example.com/icrec/internal/auth"
 	"example.com/icrec/internal/datadir"
 	"example.com/icrec/internal/fsblob"
+	"example.com/icrec/internal/passwd"
 	"example.com/icrec/internal/sqlite"
 )
 
@@ -27,13 +30,15 @@ func openStore(ctx context.Context, dataDir string) (*sqlite.DB, error) {
 	return db, nil
 }
 
-// app is an open data directory: the catalogue, the media, and the archive
-// rules over them.
+// app is an open data directory: the catalogue, the media, the audit trail,
+// and the archive rules over them.
 type app struct {
 	dir     string
 	db      *sqlite.DB
 	blobs   *fsblob.Store
+	audit   *audit.Log
 	archive *archive.Service
+	log     *slog.Logger
 }
 
 func openApp(ctx context.Context, dir string, log *slog.Logger) (*app, error) {
@@ -46,21 +51,51 @@ func openApp(ctx context.Context, dir string, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("open media store in %s: %w", dir, err)
 	}
-	return &app{dir: dir, db: db, blobs: blobs, archive: archive.New(db, db, blobs, log, time.Now)}, nil
+	a := &app{dir: dir, db: db, blobs: blobs, audit: audit.New(db, log, time.Now), log: log}
+	a.archive = a.newArchive(archive.Exports{})
+	return a, nil
 }
 
+// newArchive returns the archive rules over a's stores, issuing export
+// links as exports says.
+func (a *app) newArchive(exports archive.Exports) *archive.Service {
+	return archive.New(a.db, a.db, a.db, a.blobs, a.audit, exports, a.log, time.Now)
+}
+
+// users returns the user and session rules over a's store, auditing every
+// change to the trail.
+func (a *app) users(cfg auth.Config) (*auth.Service, error) {
+	cfg.Audit = a.audit
+	return auth.New(a.db, a.db, passwd.New(passwd.DefaultParams), cfg, a.log, time.Now)
+}
+
+// Close flushes the audit trail before the store closes under it.
 func (a *app) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	aerr := a.audit.Close(ctx)
 	a.blobs.Close()
-	return a.db.Close()
+	if err := a.db.Close(); err != nil {
+		return err
+	}
+	if aerr != nil {
+		return fmt.Errorf("audit trail: %w", aerr)
+	}
+	return nil
 }
 
-// withApp opens the data directory, runs f, and closes it.
-func withApp(ctx context.Context, dir string, log *slog.Logger, f func(*app) error) error {
+// withApp opens the data directory, runs f, and closes it. An audit event
+// that could not be written fails the command, even if f succeeded.
+func withApp(ctx context.Context, dir string, log *slog.Logger, f func(*app) error) (err error) {
 	a, err := openApp(ctx, dir, log)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer func() {
+		if cerr := a.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	return f(a)
 }
 

@@ -70,6 +70,8 @@ Commands:
   user      add, list and manage users
   policy    manage the recording security policies
   rights    explain what a user may do with a recording
+  audit     list and verify the audit trail
+  keys      rotate and list the keys that sign export links
   version   print the version
   help      show help for a command
 
@@ -106,6 +108,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runFsck(ctx, rest, e)
 	case "demo":
 		return runDemo(ctx, rest, e)
+	case "audit":
+		return runAudit(ctx, rest, e)
+	case "keys":
+		return runKeys(ctx, rest, e)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

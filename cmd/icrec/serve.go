@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"example.com/icrec"
+	"example.com/icrec/internal/archive"
 	"example.com/icrec/internal/auth"
 	"example.com/icrec/internal/httpapi"
 	"example.com/icrec/internal/messaging"
@@ -61,6 +62,18 @@ type serveConfig struct {
 	logFormat, logLevel     string
 	demo                    bool
 	demoPassword            string
+	recorder                recorderConfig
+}
+
+// recorderConfig is the Interaction Recorder's export configuration.
+type recorderConfig struct {
+	https                bool // export links use the public HTTPS base
+	export               bool // export-uri and its links are on at all
+	publicHTTPS          string
+	publicHTTP           string
+	exportTTL            time.Duration
+	bindClient           bool
+	linkKeys             string // keys given by flag or environment instead of the key file
 }
 
 func runServe(ctx context.Context, args []string, e env) error {
@@ -89,6 +102,13 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&c.demo, "demo", false, "on an empty data directory, create demo users and print their passwords")
 	fs.StringVar(&c.demoPassword, "demo-password", "", "give every demo user this `password` instead of random ones")
+	fs.BoolVar(&c.recorder.https, "recorder-https", true, "HTTPS playback, archiving and exporting: export links use the public HTTPS URL (false: the HTTP one)")
+	fs.BoolVar(&c.recorder.export, "recorder-export", true, "serve export-uri and export links; false answers them 410 (a compliance lock-down)")
+	fs.StringVar(&c.recorder.publicHTTPS, "public-https-url", "", "public `URL` of the HTTPS listener in export links, e.g. https://recorder.example.com (default: the listener's address and host name)")
+	fs.StringVar(&c.recorder.publicHTTP, "public-http-url", "", "public `URL` of the HTTP listener in export links (default: the listener's address and host name)")
+	fs.DurationVar(&c.recorder.exportTTL, "export-ttl", archive.DefaultExportTTL, "how long an export link works (at most 168h)")
+	fs.BoolVar(&c.recorder.bindClient, "export-bind-client", false, "an export link works only from the client address that asked for it")
+	fs.StringVar(&c.recorder.linkKeys, "link-keys", "", "export link signing `keys` as ID:BASE64,... (the first signs); default: the key file in the data directory, see 'icrec keys'")
 	pos, err := parseFlags(fs, "serve", args)
 	if err != nil {
 		return err
@@ -131,6 +151,18 @@ func (c *serveConfig) validate() ([]netip.Prefix, error) {
 		return nil, usagef("serve", "--drain-delay must not be negative and --shutdown-timeout must be positive")
 	case c.demoPassword != "" && !c.demo:
 		return nil, usagef("serve", "--demo-password needs --demo")
+	case c.recorder.exportTTL <= 0 || c.recorder.exportTTL > archive.MaxExportTTL:
+		return nil, usagef("serve", "--export-ttl must be positive and at most %v, not %v", archive.MaxExportTTL, c.recorder.exportTTL)
+	}
+	for _, u := range []struct{ flag, url, scheme string }{
+		{"--public-https-url", c.recorder.publicHTTPS, "https"}, {"--public-http-url", c.recorder.publicHTTP, "http"},
+	} {
+		if u.url == "" {
+			continue
+		}
+		if err := validBaseURL(u.url, u.scheme); err != nil {
+			return nil, usagef("serve", "%s %q: %v", u.flag, u.url, err)
+		}
 	}
 	if c.demoPassword != "" {
 		if err := auth.ValidatePassword(icrec.Secret(c.demoPassword)); err != nil {
@@ -192,13 +224,20 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	}
 
 	hub := messaging.New(log)
-	acfg := auth.Config{IdleTimeout: c.idleTimeout, Lifetime: c.lifetime, Throttle: c.throttle, SessionEnded: hub.End}
+	acfg := auth.Config{IdleTimeout: c.idleTimeout, Lifetime: c.lifetime, Throttle: c.throttle, SessionEnded: hub.End, Audit: a.audit}
 	hasher := passwd.New(passwd.DefaultParams)
 	sessions, err := auth.New(db, db, hasher, acfg, log, time.Now)
 	if err != nil {
 		return err
 	}
 	hasher.DummyHash() // compute it now, so the first unknown-user login is not slower than the rest
+	signer, err := openSigner(c.data, c.recorder.linkKeys, log)
+	if err != nil {
+		return err
+	}
+	recordings := a.newArchive(archive.Exports{
+		Signer: signer, TTL: c.recorder.exportTTL, BindClient: c.recorder.bindClient, Disabled: !c.recorder.export,
+	})
 	if c.demo {
 		if err := seedDemo(ctx, a, sessions, c.demoPassword, e.stdout, log); err != nil {
 			return err
@@ -216,6 +255,11 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 			l.ln.Close()
 		}
 	}()
+	exportBase, err := c.recorder.exportBase(listeners, c.serverName)
+	if err != nil {
+		return err
+	}
+	log.Info("export links", "base", exportBase, "enabled", c.recorder.export, "ttl", c.recorder.exportTTL.String(), "bind_client", c.recorder.bindClient)
 
 	var tlsConfig *tls.Config
 	if c.httpsAddr != "" {
@@ -232,7 +276,8 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 		CORSOrigins:    c.corsOrigins,
 		TrustedProxies: proxies,
 		Version:        icwsVersion(),
-	}, sessions, hub, m, state, time.Now)
+		ExportBase:     exportBase,
+	}, sessions, recordings, hub, m, state, time.Now)
 	opsMux := http.NewServeMux()
 	opsMux.Handle("GET /metrics", m.Handler())
 	opsMux.Handle("/", httpapi.HealthHandler(log, state))

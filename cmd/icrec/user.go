@@ -11,7 +11,6 @@ import (
 
 	"example.com/icrec"
 	"example.com/icrec/internal/auth"
-	"example.com/icrec/internal/passwd"
 )
 
 const userUsage = `Usage: icrec user <command> [arguments] [flags]
@@ -118,16 +117,13 @@ func oneUserID(cmd string, pos []string) (string, error) {
 // withUsers opens the data directory's store and runs f with the user rules
 // on it.
 func withUsers(ctx context.Context, data string, f func(*auth.Service) error) error {
-	db, err := openStore(ctx, data)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := auth.New(db, db, passwd.New(passwd.DefaultParams), auth.DefaultConfig(), discardLogger(), time.Now)
-	if err != nil {
-		return err
-	}
-	return f(svc)
+	return withApp(ctx, data, discardLogger(), func(a *app) error {
+		svc, err := a.users(auth.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		return f(svc)
+	})
 }
 
 func runUserAdd(ctx context.Context, args []string, e env) error {

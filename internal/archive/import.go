@@ -167,6 +167,10 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions, e
 	}
 
 	sum.Elapsed = time.Since(start)
+	if !opts.DryRun {
+		s.emit(&icrec.AuditEvent{Kind: icrec.AuditImport, Outcome: "ok", Detail: fmt.Sprintf(
+			`{"imported":%d,"skipped":%d,"failed":%d,"bytes":%d}`, sum.Imported, sum.Skipped, sum.Failed, sum.Bytes)})
+	}
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"fmt"
 
 	"example.com/icrec"
 )
@@ -51,7 +52,13 @@ func (s *Service) AddPolicy(ctx context.Context, in NewPolicy) (*icrec.Policy, e
 	if err := s.policies.CreatePolicy(ctx, p); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return p, s.policyEvent(ctx, "add", p.Name, fmt.Sprintf(`,"rights":%q,"position":%d`, p.Rights, p.Position))
+}
+
+// policyEvent audits a change to the policies.
+func (s *Service) policyEvent(ctx context.Context, action, name, extra string) error {
+	return s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditPolicyChange, Outcome: "ok",
+		Detail: fmt.Sprintf(`{"action":%q,"policy":%q%s}`, action, name, extra)})
 }
 
 // dedupe removes case-insensitive duplicates, keeping order.
@@ -74,10 +81,16 @@ func (s *Service) Policies(ctx context.Context) ([]*icrec.Policy, error) {
 
 // DeletePolicy removes a policy.
 func (s *Service) DeletePolicy(ctx context.Context, name string) error {
-	return s.policies.DeletePolicy(ctx, name)
+	if err := s.policies.DeletePolicy(ctx, name); err != nil {
+		return err
+	}
+	return s.policyEvent(ctx, "delete", name, "")
 }
 
 // MovePolicy moves a policy before another.
 func (s *Service) MovePolicy(ctx context.Context, name, before string) error {
-	return s.policies.MovePolicy(ctx, name, before)
+	if err := s.policies.MovePolicy(ctx, name, before); err != nil {
+		return err
+	}
+	return s.policyEvent(ctx, "move", name, fmt.Sprintf(`,"before":%q`, before))
 }

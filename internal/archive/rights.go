@@ -133,6 +133,14 @@ func verb(want icrec.Rights) string {
 		return "email"
 	case icrec.ReadAccess:
 		return "access"
+	case icrec.CanViewCustomAttributes:
+		return "view the attributes of"
+	case icrec.CanModifyCustomAttributes:
+		return "change the attributes of"
+	case icrec.CanViewTags:
+		return "view the tags of"
+	case icrec.CanModifyTags:
+		return "change the tags of"
 	}
 	return fmt.Sprintf("use (%s) with", want)
 }

@@ -17,14 +17,43 @@ import (
 type Service struct {
 	recordings icrec.RecordingStore
 	policies   icrec.PolicyStore
+	users      icrec.UserStore
 	blobs      icrec.BlobStore
+	audit      icrec.Auditor
+	exports    Exports
 	log        *slog.Logger
 	now        func() time.Time
 }
 
-// New returns a Service over the catalogue, the policies and the media.
-func New(recordings icrec.RecordingStore, policies icrec.PolicyStore, blobs icrec.BlobStore, log *slog.Logger, now func() time.Time) *Service {
-	return &Service{recordings: recordings, policies: policies, blobs: blobs, log: log, now: now}
+// Exports configures export links. A Service without a Signer issues none.
+type Exports struct {
+	Signer icrec.LinkSigner
+	// TTL is how long a link works; zero means DefaultExportTTL.
+	TTL time.Duration
+	// BindClient makes a link work only from the address that asked for it.
+	BindClient bool
+	// Disabled turns export off, as --recorder-export=false does for a
+	// compliance lock-down: export-uri and links answer 410.
+	Disabled bool
+}
+
+// Export link lifetimes.
+const (
+	DefaultExportTTL = time.Hour
+	// MaxExportTTL is shorter than the time signing keys are kept after
+	// a rotation (internal/signedurl.RetireAfter), so no live link ever
+	// outlives its key.
+	MaxExportTTL = 7 * 24 * time.Hour
+)
+
+// New returns a Service over the catalogue, the policies, the users and the
+// media. audit receives the events of imports, policy changes and exports;
+// it may be nil for tools that change nothing worth auditing.
+func New(recordings icrec.RecordingStore, policies icrec.PolicyStore, users icrec.UserStore, blobs icrec.BlobStore, audit icrec.Auditor, exports Exports, log *slog.Logger, now func() time.Time) *Service {
+	if exports.TTL <= 0 {
+		exports.TTL = DefaultExportTTL
+	}
+	return &Service{recordings: recordings, policies: policies, users: users, blobs: blobs, audit: audit, exports: exports, log: log, now: now}
 }
 
 // Recording returns a recording by id, in any letter case, with or without

@@ -63,6 +63,7 @@ func (s *Service) Login(ctx context.Context, in Login) (*NewSession, error) {
 	folded := icrec.FoldID(in.UserID)
 	if wait := s.throttle.begin(folded, in.ClientAddr, s.now()); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
+		s.emit(&icrec.AuditEvent{Kind: icrec.AuditLoginFailed, UserID: in.UserID, ClientAddr: in.ClientAddr, Outcome: "throttled"})
 		return nil, &icrec.Error{
 			Kind:       icrec.Invalid,
 			ID:         icrec.IDAuthenticationFailure,
@@ -72,10 +73,13 @@ func (s *Service) Login(ctx context.Context, in Login) (*NewSession, error) {
 	}
 	u, err := s.checkPassword(ctx, in.UserID, in.Password)
 	if err != nil {
+		if icrec.IsKind(err, icrec.Invalid) {
+			s.emit(&icrec.AuditEvent{Kind: icrec.AuditLoginFailed, UserID: in.UserID, ClientAddr: in.ClientAddr, Outcome: "bad credentials"})
+		}
 		return nil, err
 	}
 	s.throttle.succeeded(folded, in.ClientAddr)
-	return s.open(ctx, u, in.Application, in.Language, in.ClientAddr)
+	return s.open(ctx, u, in.Application, in.Language, in.ClientAddr, "password")
 }
 
 // checkPassword returns the enabled user whose password matches, or
@@ -156,20 +160,20 @@ func (s *Service) LoginWithToken(ctx context.Context, in TokenLogin) (*NewSessio
 	if u.Disabled {
 		return nil, errLoginFailed()
 	}
-	ns, err := s.open(ctx, u, in.Application, in.Language, in.ClientAddr)
+	ns, err := s.open(ctx, u, in.Application, in.Language, in.ClientAddr, "auth token of session "+src.ID)
 	if err != nil {
 		return nil, err
 	}
 	if in.DisconnectSource {
-		if err := s.Logout(ctx, src.ID); err != nil && !icrec.IsKind(err, icrec.NotFound) {
+		if err := s.Logout(ctx, src, in.ClientAddr); err != nil && !icrec.IsKind(err, icrec.NotFound) {
 			s.log.Warn("disconnect source session", "session_id", src.ID, "err", err)
 		}
 	}
 	return ns, nil
 }
 
-// open creates and stores a session for u.
-func (s *Service) open(ctx context.Context, u *icrec.User, app, lang, addr string) (*NewSession, error) {
+// open creates and stores a session for u, and audits the login.
+func (s *Service) open(ctx context.Context, u *icrec.User, app, lang, addr, how string) (*NewSession, error) {
 	cookie, err := randomGUIDSecret()
 	if err != nil {
 		return nil, err
@@ -201,6 +205,12 @@ func (s *Service) open(ctx context.Context, u *icrec.User, app, lang, addr strin
 		}
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditLogin, UserID: u.ID, SessionID: sess.ID, ClientAddr: addr, Outcome: "ok",
+		Detail: auditDetail("application", app, "method", how)}); err != nil {
+		// A login the trail does not know about must not stand.
+		s.sessions.DeleteSession(context.Background(), sess.ID)
 		return nil, err
 	}
 	return &NewSession{Session: sess, User: u, Cookie: cookie, CSRFToken: csrf}, nil

@@ -6,6 +6,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -28,6 +29,9 @@ type Config struct {
 	// SessionEnded, if set, is told about every session this process ends,
 	// so that open event streams can say goodbye at once.
 	SessionEnded func(sessionID string, why icrec.SessionEnd)
+	// Audit, if set, receives logins, failed logins, logouts and user
+	// administration.
+	Audit icrec.Auditor
 }
 
 // DefaultConfig returns the defaults documented for icrec serve.
@@ -102,4 +106,39 @@ func (s *Service) endExpired(ctx context.Context, id string) {
 		return
 	}
 	s.ended(id, icrec.SessionExpired)
+}
+
+// record writes an audit event and waits until it is durable: a login is
+// not granted, nor a change reported done, unless it is in the trail.
+func (s *Service) record(ctx context.Context, e *icrec.AuditEvent) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	return s.cfg.Audit.Record(ctx, e)
+}
+
+// emit records an event without waiting where the auditor can queue it:
+// a failed login must not cost the attacker's victim more time.
+func (s *Service) emit(e *icrec.AuditEvent) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	if em, ok := s.cfg.Audit.(interface{ Emit(*icrec.AuditEvent) }); ok {
+		em.Emit(e)
+		return
+	}
+	if err := s.cfg.Audit.Record(context.Background(), e); err != nil {
+		s.log.Error("audit event lost", "kind", e.Kind, "err", err)
+	}
+}
+
+// auditDetail encodes name/value pairs as the JSON object an audit event's
+// Detail holds.
+func auditDetail(kv ...string) string {
+	m := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }

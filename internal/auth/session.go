@@ -79,12 +79,12 @@ func matchesAny(hash []byte, secrets []string) bool {
 }
 
 // Logout ends a session at the client's request.
-func (s *Service) Logout(ctx context.Context, id string) error {
-	if err := s.sessions.DeleteSession(ctx, id); err != nil {
+func (s *Service) Logout(ctx context.Context, sess *icrec.Session, clientAddr string) error {
+	if err := s.sessions.DeleteSession(ctx, sess.ID); err != nil {
 		return err
 	}
-	s.ended(id, icrec.SessionLoggedOut)
-	return nil
+	s.ended(sess.ID, icrec.SessionLoggedOut)
+	return s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditLogout, UserID: sess.UserID, SessionID: sess.ID, ClientAddr: clientAddr, Outcome: "ok"})
 }
 
 // KeepAlive is called for a session that has an open event stream. It

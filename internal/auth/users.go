@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"unicode/utf8"
 
 	"example.com/icrec"
@@ -63,7 +64,13 @@ func (s *Service) AddUser(ctx context.Context, in NewUser) (*icrec.User, error) 
 	if err := s.users.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	return u, nil
+	return u, s.adminEvent(ctx, u.ID, "add", "roles", strings.Join(roles, ","), "workgroups", strings.Join(wgs, ","))
+}
+
+// adminEvent audits a change to a user.
+func (s *Service) adminEvent(ctx context.Context, userID, action string, kv ...string) error {
+	return s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditUserChange, UserID: userID, Outcome: "ok",
+		Detail: auditDetail(append([]string{"action", action}, kv...)...)})
 }
 
 // SetPassword gives a user a new password and ends the user's sessions in
@@ -76,19 +83,33 @@ func (s *Service) SetPassword(ctx context.Context, id string, pw icrec.Secret) e
 	if err != nil {
 		return err
 	}
-	_, err = s.users.UpdateUser(ctx, id, icrec.UserUpdate{PasswordHash: &hash, EndSessions: true})
-	return err
+	u, err := s.users.UpdateUser(ctx, id, icrec.UserUpdate{PasswordHash: &hash, EndSessions: true})
+	if err != nil {
+		return err
+	}
+	return s.adminEvent(ctx, u.ID, "passwd")
 }
 
 // SetDisabled disables or enables a user. Disabling ends the user's
 // sessions in the same step.
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*icrec.User, error) {
-	return s.users.UpdateUser(ctx, id, icrec.UserUpdate{Disabled: &disabled, EndSessions: disabled})
+	u, err := s.users.UpdateUser(ctx, id, icrec.UserUpdate{Disabled: &disabled, EndSessions: disabled})
+	if err != nil {
+		return nil, err
+	}
+	action := "enable"
+	if disabled {
+		action = "disable"
+	}
+	return u, s.adminEvent(ctx, u.ID, action)
 }
 
 // DeleteUser deletes a user together with the user's sessions.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	return s.users.DeleteUser(ctx, id)
+	if err := s.users.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	return s.adminEvent(ctx, id, "delete")
 }
 
 // Users lists every user.

@@ -18,7 +18,10 @@ const (
 	DBFile   = "icrec.db"
 	BlobsDir = "blobs"
 	TLSDir   = "tls"
-	lockFile = "archive.lock"
+	// LinkKeysFile holds the keys that sign export links, relative to
+	// the data directory.
+	LinkKeysFile = "keys/link-keys.json"
+	lockFile     = "archive.lock"
 )
 
 // ErrLocked is returned by TryLock when another process holds the lock.

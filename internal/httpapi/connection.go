@@ -186,7 +186,7 @@ func handleConnectionState(log *slog.Logger) http.Handler {
 func handleLogout(log *slog.Logger, sessions *auth.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := icrec.SessionFromContext(r.Context())
-		if err := sessions.Logout(r.Context(), sess.ID); err != nil && !icrec.IsKind(err, icrec.NotFound) {
+		if err := sessions.Logout(r.Context(), sess, info(r).clientAddr); err != nil && !icrec.IsKind(err, icrec.NotFound) {
 			writeError(w, r, log, err)
 			return
 		}

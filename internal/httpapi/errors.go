@@ -14,16 +14,17 @@ import (
 
 // statusByKind is the one table from error kind to HTTP status.
 var statusByKind = [...]int{
-	icrec.Internal:         http.StatusInternalServerError,
-	icrec.Invalid:          http.StatusBadRequest,
-	icrec.Unauthenticated:  http.StatusUnauthorized,
-	icrec.Forbidden:        http.StatusForbidden,
-	icrec.NotFound:         http.StatusNotFound,
-	icrec.MethodNotAllowed: http.StatusMethodNotAllowed,
-	icrec.Conflict:         http.StatusConflict,
-	icrec.Gone:             http.StatusGone,
-	icrec.TooLarge:         http.StatusRequestEntityTooLarge,
-	icrec.Unavailable:      http.StatusServiceUnavailable,
+	icrec.Internal:            http.StatusInternalServerError,
+	icrec.Invalid:             http.StatusBadRequest,
+	icrec.Unauthenticated:     http.StatusUnauthorized,
+	icrec.Forbidden:           http.StatusForbidden,
+	icrec.NotFound:            http.StatusNotFound,
+	icrec.MethodNotAllowed:    http.StatusMethodNotAllowed,
+	icrec.Conflict:            http.StatusConflict,
+	icrec.Gone:                http.StatusGone,
+	icrec.TooLarge:            http.StatusRequestEntityTooLarge,
+	icrec.Unavailable:         http.StatusServiceUnavailable,
+	icrec.RangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
 }
 
 // Status returns the HTTP status for an error.

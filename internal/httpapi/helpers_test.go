@@ -16,10 +16,14 @@ import (
 
 	"example.com/icrec"
 	"example.com/icrec/icws"
+	"example.com/icrec/internal/archive"
+	"example.com/icrec/internal/audit"
 	"example.com/icrec/internal/auth"
+	"example.com/icrec/internal/fsblob"
 	"example.com/icrec/internal/httpapi"
 	"example.com/icrec/internal/messaging"
 	"example.com/icrec/internal/passwd"
+	"example.com/icrec/internal/signedurl"
 	"example.com/icrec/internal/sqlite"
 	"example.com/icrec/internal/testutil"
 )
@@ -69,12 +73,21 @@ type env struct {
 	logs     *testutil.Buffer
 	cfg      httpapi.Config
 	acfg     auth.Config
+	dir      string // the data directory: icrec.db, blobs/, keys
+	blobs    *fsblob.Store
+	audit    *audit.Log
+	keys     *signedurl.Keyring
+	exports  archive.Exports
+	archive  *archive.Service
 }
 
 type option func(*env)
 
 func withConfig(f func(*httpapi.Config)) option { return func(e *env) { f(&e.cfg) } }
 func withAuth(f func(*auth.Config)) option      { return func(e *env) { f(&e.acfg) } }
+func withExports(f func(*archive.Exports)) option {
+	return func(e *env) { f(&e.exports) }
+}
 func withTLS() option {
 	return func(e *env) { e.srv = httptest.NewUnstartedServer(nil); e.srv.EnableHTTP2 = true }
 }
@@ -101,9 +114,10 @@ func newEnvOn(t testing.TB, db *sqlite.DB, opts ...option) *env {
 	}
 	ctx := context.Background()
 	fresh := db == nil
+	e.dir = t.TempDir()
 	if fresh {
 		var err error
-		db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "icrec.db"), e.clock.Now)
+		db, err = sqlite.Open(ctx, filepath.Join(e.dir, "icrec.db"), e.clock.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,15 +125,32 @@ func newEnvOn(t testing.TB, db *sqlite.DB, opts ...option) *env {
 	}
 	var err error
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.audit = audit.New(db, log, e.clock.Now)
+	t.Cleanup(func() { e.audit.Close(context.Background()) })
 	e.hub = messaging.New(log)
 	e.acfg.SessionEnded = e.hub.End
+	e.acfg.Audit = e.audit
 	e.sessions, err = auth.New(db, db, passwd.New(fastParams), e.acfg, log, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.db = db
+	if e.blobs, err = fsblob.New(filepath.Join(e.dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.blobs.Close() })
+	if e.exports.Signer == nil {
+		if e.keys, err = signedurl.LoadOrCreate(filepath.Join(e.dir, "keys", "link-keys.json"), e.clock.Now); err != nil {
+			t.Fatal(err)
+		}
+		e.exports.Signer = signedurl.New(e.keys, e.clock.Now)
+	}
+	e.archive = archive.New(db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
+	if e.cfg.ExportBase == "" {
+		e.cfg.ExportBase = "https://recorder.example.com:8019"
+	}
 	e.state = httpapi.NewState(db.Ping)
-	h := httpapi.NewServer(log, e.cfg, e.sessions, e.hub, e.metrics, e.state, e.clock.Now)
+	h := httpapi.NewServer(log, e.cfg, e.sessions, e.archive, e.hub, e.metrics, e.state, e.clock.Now)
 	e.handler = h
 	if e.srv != nil {
 		e.srv.Config.Handler = h
@@ -271,7 +302,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // newHandler builds another server handler over e's store and hub, with
 // its own session rules.
 func newHandler(e *env, svc *auth.Service) http.Handler {
-	return httpapi.NewServer(discardLogger(), e.cfg, svc, e.hub, nil, e.state, e.clock.Now)
+	return httpapi.NewServer(discardLogger(), e.cfg, svc, e.archive, e.hub, nil, e.state, e.clock.Now)
 }
 
 func decodeLogin(t testing.TB, body []byte) icws.ConnectionResponse {

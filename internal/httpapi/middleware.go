@@ -17,8 +17,9 @@ import (
 
 // logRequests is the outermost middleware: it names the request, finds the
 // client behind any trusted proxy, and writes one access-log line and one
-// metrics observation when the response is done. The line holds the path
-// but never the query, a header, a cookie or a body.
+// metrics observation when the response is done. The line holds the path,
+// with an export link's token redacted, but never the query, a header, a
+// cookie or a body.
 func logRequests(log *slog.Logger, metrics Metrics, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -32,6 +33,10 @@ func logRequests(log *slog.Logger, metrics Metrics, trusted []netip.Prefix, next
 		next.ServeHTTP(rec, r)
 
 		elapsed := time.Since(start)
+		path := r.URL.Path
+		if tok := r.PathValue("token"); tok != "" {
+			path = strings.Replace(path, tok, "REDACTED", 1) // an export link's token
+		}
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
@@ -40,7 +45,7 @@ func logRequests(log *slog.Logger, metrics Metrics, trusted []netip.Prefix, next
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", ri.id),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", path),
 			slog.String("route", route),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),

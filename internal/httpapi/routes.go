@@ -5,13 +5,14 @@ import (
 	"net/http"
 	"time"
 
+	"example.com/icrec/internal/archive"
 	"example.com/icrec/internal/auth"
 	"example.com/icrec/internal/messaging"
 )
 
 // addRoutes is the table of contents of icrec's HTTP surface. Wrapping a
 // handler in session() or stream() is what protects it.
-func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.Service, hub *messaging.Hub, metrics Metrics, state *State, now func() time.Time) {
+func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.Service, recordings *archive.Service, hub *messaging.Hub, metrics Metrics, state *State, now func() time.Time) {
 	session := requireSession(log, sessions, false)
 	stream := requireSession(log, sessions, true) // SSE: the cookie alone suffices
 
@@ -28,6 +29,15 @@ func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.
 	mux.Handle("DELETE /icws/{sessionId}/connection", session(handleLogout(log, sessions)))
 	mux.Handle("POST /icws/{sessionId}/connection/unique-auth-token", session(handleUniqueAuthToken(log, cfg, sessions)))
 	mux.Handle("GET /icws/{sessionId}/connection/switchover-status", session(handleSwitchoverStatus(log, cfg.ServerName)))
+
+	// ICWS recordings feature.
+	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/export-uri", session(handleExportURI(log, cfg.ExportBase, recordings)))
+	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/attributes", session(handleAttributes(log, recordings)))
+
+	// Export links: the token authorises; the last segment only names the
+	// file for the client.
+	mux.Handle("GET /export/{token}/{name}", handleDownload(log, recordings))
+	mux.Handle("GET /export/{token}", handleDownload(log, recordings))
 
 	// ICWS messaging feature.
 	mux.Handle("GET /icws/{sessionId}/messaging/messages", stream(handleMessages(log, hub, cfg.PingInterval)))

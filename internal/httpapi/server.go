@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"example.com/icrec/icws"
+	"example.com/icrec/internal/archive"
 	"example.com/icrec/internal/auth"
 	"example.com/icrec/internal/messaging"
 )
@@ -37,6 +38,10 @@ type Config struct {
 	PingInterval time.Duration
 	// MaxBodyBytes limits request bodies; zero means 64 KiB.
 	MaxBodyBytes int64
+	// ExportBase is the public base URL of export links
+	// (https://recorder.example.com:8019): the Recorder's HTTPS or HTTP
+	// base, as --recorder-https decides.
+	ExportBase string
 }
 
 // Metrics receives what the HTTP layer observes. internal/metrics
@@ -66,7 +71,7 @@ func (s *State) StartDraining() { s.draining.Store(true) }
 func (s *State) Draining() bool { return s.draining.Load() }
 
 // NewServer returns the handler that serves the whole HTTP surface.
-func NewServer(log *slog.Logger, cfg Config, sessions *auth.Service, hub *messaging.Hub, metrics Metrics, state *State, now func() time.Time) http.Handler {
+func NewServer(log *slog.Logger, cfg Config, sessions *auth.Service, recordings *archive.Service, hub *messaging.Hub, metrics Metrics, state *State, now func() time.Time) http.Handler {
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 15 * time.Second
 	}
@@ -80,7 +85,7 @@ func NewServer(log *slog.Logger, cfg Config, sessions *auth.Service, hub *messag
 		metrics = nopMetrics{}
 	}
 	mux := http.NewServeMux()
-	addRoutes(mux, log, cfg, sessions, hub, metrics, state, now)
+	addRoutes(mux, log, cfg, sessions, recordings, hub, metrics, state, now)
 	var h http.Handler = routeErrors(log, mux)
 	h = icwsPathCase(h)
 	h = recoverPanic(log, h)

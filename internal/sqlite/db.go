@@ -35,6 +35,7 @@ var (
 	_ icrec.SessionStore   = (*DB)(nil)
 	_ icrec.RecordingStore = (*DB)(nil)
 	_ icrec.PolicyStore    = (*DB)(nil)
+	_ icrec.AuditStore     = (*DB)(nil)
 )
 
 // readers is the size of the read pool. Reads are short, so a few

@@ -50,6 +50,7 @@ type Store interface {
 	icrec.SessionStore
 	icrec.RecordingStore
 	icrec.PolicyStore
+	icrec.AuditStore
 }
 
 // Run runs the suite. open must return a new, empty store for each call,
@@ -84,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("DeletePolicy", func(t *testing.T) { testDeletePolicy(t, open) })
 	t.Run("MovePolicy", func(t *testing.T) { testMovePolicy(t, open) })
 	t.Run("PolicyConcurrency", func(t *testing.T) { testPolicyConcurrency(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 }
 
 // t0 is the time around which the suite's sessions and tokens live. Its
