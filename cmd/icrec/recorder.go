@@ -79,7 +79,7 @@ func openSigner(data, spec string, log *slog.Logger) (icrec.LinkSigner, error) {
 		if err != nil {
 			return nil, usagef("serve", "--link-keys: %v", err)
 		}
-		return signedurl.New(ring, time.Now), nil
+		return newSigner(ring, log), nil
 	}
 	path := filepath.Join(data, filepath.FromSlash(datadir.LinkKeysFile))
 	_, statErr := os.Stat(path)
@@ -90,5 +90,11 @@ func openSigner(data, spec string, log *slog.Logger) (icrec.LinkSigner, error) {
 	if errors.Is(statErr, os.ErrNotExist) {
 		log.Info("created an export link signing key", "file", path)
 	}
-	return signedurl.New(ring, time.Now), nil
+	return newSigner(ring, log), nil
+}
+
+func newSigner(ring *signedurl.Keyring, log *slog.Logger) *signedurl.Signer {
+	s := signedurl.New(ring, time.Now)
+	s.Log = log // a key file that cannot be reread is worth a line
+	return s
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"mime"
 	"mime/multipart"
@@ -16,6 +17,7 @@ import (
 	"example.com/icrec"
 	"example.com/icrec/internal/archive"
 	"example.com/icrec/internal/httpapi"
+	"example.com/icrec/internal/signedurl"
 )
 
 // checkDownloadHeaders checks the headers every successful download has.
@@ -366,4 +368,54 @@ func pathOf(t *testing.T, body []byte) string {
 		t.Fatalf("uri %q has no /export/", out.URI)
 	}
 	return out.URI[i:]
+}
+
+// TestDownloadKeyRotation: rotating the signing keys, as icrec keys rotate
+// does from another process, breaks no live link, and new links use the
+// new key.
+func TestDownloadKeyRotation(t *testing.T) {
+	e := newEnv(t)
+	f := e.seedRecordings()
+	admin := e.login("admin")
+	before := e.mustExport(admin, callID, "")
+	rot, err := signedurl.Rotate(e.keys.Path(), e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Second) // the signer looks at the file at most once a second
+	after := e.mustExport(admin, callID, "")
+	for name, link := range map[string]string{"before": before, "after": after} {
+		resp, body := e.do(e.client(false), "GET", link, "", nil)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, f.call) {
+			t.Errorf("link issued %s the rotation: %s", name, resp.Status)
+		}
+	}
+	// The new link names the new key: with only the old key, it fails.
+	old, err := signedurl.FromSpec(oldKeySpec(t, e, rot.New.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldOnly := signedurl.New(old, e.clock.Now)
+	if _, err := oldOnly.Verify(strings.Split(after, "/")[2], e.clock.Now()); !icrec.IsKind(err, icrec.Forbidden) {
+		t.Errorf("a link signed after the rotation verified with the old key alone: %v", err)
+	}
+	if _, err := oldOnly.Verify(strings.Split(before, "/")[2], e.clock.Now()); err != nil {
+		t.Errorf("a link signed before the rotation does not verify with the old key: %v", err)
+	}
+}
+
+// oldKeySpec returns a --link-keys spec of every key but the one named.
+func oldKeySpec(t *testing.T, e *env, except string) string {
+	t.Helper()
+	ring, err := signedurl.Load(e.keys.Path(), e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specs []string
+	for _, k := range ring.Keys() {
+		if k.ID != except {
+			specs = append(specs, k.ID+":"+base64.StdEncoding.EncodeToString(k.Secret))
+		}
+	}
+	return strings.Join(specs, ",")
 }

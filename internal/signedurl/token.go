@@ -48,10 +48,9 @@ const (
 	maxExpires = 253402300799
 )
 
-var (
-	encoding = base64.RawURLEncoding.Strict()
-	hexUpper = "0123456789ABCDEF"
-)
+var encoding = base64.RawURLEncoding.Strict()
+
+const hexUpper = "0123456789ABCDEF"
 
 // seal returns the token of l signed with k, and the link id it carries,
 // which is l.ID or, if that is empty, a new random one.

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite for implementations of
-// icrec.UserStore, icrec.SessionStore, icrec.RecordingStore and
-// icrec.PolicyStore. Every backend runs it from its own tests, so that the
+// icrec.UserStore, icrec.SessionStore, icrec.RecordingStore, icrec.PolicyStore
+// and icrec.AuditStore. Every backend runs it from its own tests, so that the
 // backends keep the contracts in step:
 //
 //	func TestStore(t *testing.T) {
