@@ -71,14 +71,15 @@ func (e *AuditEvent) ChainHash(prev []byte) []byte {
 	return h.Sum(nil)
 }
 
-// AuditFilter selects audit events; nil fields do not filter.
+// AuditFilter selects audit events; nil fields do not filter. Since is
+// inclusive and Until exclusive, as in RecordingFilter.
 type AuditFilter struct {
 	Since, Until *time.Time
-	UserID      *string // ignoring case
-	RecordingID *string
-	Kind        *AuditKind
-	AfterSeq    int64 // events with Seq > AfterSeq
-	Limit       int   // zero: no limit
+	UserID       *string // ignoring case
+	RecordingID  *string
+	Kind         *AuditKind
+	AfterSeq     int64 // events with Seq > AfterSeq
+	Limit        int   // zero: no limit
 }
 
 // AuditStore keeps the audit trail. It only ever appends.

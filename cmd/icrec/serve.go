@@ -67,13 +67,13 @@ type serveConfig struct {
 
 // recorderConfig is the Interaction Recorder's export configuration.
 type recorderConfig struct {
-	https                bool // export links use the public HTTPS base
-	export               bool // export-uri and its links are on at all
-	publicHTTPS          string
-	publicHTTP           string
-	exportTTL            time.Duration
-	bindClient           bool
-	linkKeys             string // keys given by flag or environment instead of the key file
+	https       bool // export links use the public HTTPS base
+	export      bool // export-uri and its links are on at all
+	publicHTTPS string
+	publicHTTP  string
+	exportTTL   time.Duration
+	bindClient  bool
+	linkKeys    string // keys given by flag or environment instead of the key file
 }
 
 func runServe(ctx context.Context, args []string, e env) error {

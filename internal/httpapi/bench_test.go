@@ -47,6 +47,7 @@ func BenchmarkLogin(b *testing.B) {
 	e := newEnv(b)
 	svc, err := auth.New(e.db, e.db, passwd.New(passwd.DefaultParams), auth.Config{
 		IdleTimeout: auth.DefaultConfig().IdleTimeout, Lifetime: auth.DefaultConfig().Lifetime,
+		Audit: e.audit, // a login waits until its audit event is durable
 	}, discardLogger(), e.clock.Now)
 	if err != nil {
 		b.Fatal(err)
@@ -63,5 +64,34 @@ func BenchmarkLogin(b *testing.B) {
 		if w.Code != http.StatusCreated {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
+	}
+}
+
+// BenchmarkExportURI measures export-uri through the handler with no
+// network, beside the authenticated session call that is its floor: the
+// difference is the recording lookup, the rights, signing and the audit
+// event that must be durable before the answer.
+func BenchmarkExportURI(b *testing.B) {
+	e := newEnv(b)
+	e.seedRecordings()
+	s := e.login("admin")
+	for _, bc := range []struct{ name, path string }{
+		{"SessionCall", "/icws/" + s.id + "/connection"},
+		{"ExportURI", "/icws/" + s.id + "/recordings/" + callID + "/export-uri"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				req := httptest.NewRequest("GET", bc.path, nil)
+				req.Header = s.headers()
+				for pb.Next() {
+					w := httptest.NewRecorder()
+					e.handler.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
 	}
 }

@@ -63,17 +63,20 @@ const browserClient = `
   out.stateStatus = r.status;
   out.state = await r.json();
 
+  // The stream's goodbye can arrive before the logout's own answer.
+  let logout = null;
   out.message = await new Promise((resolve, reject) => {
     const es = new EventSource(base + "/messaging/messages", {withCredentials: true});
     const timer = setTimeout(() => reject("no message on the event stream"), 10000);
-    es.onopen = async () => {
-      const d = await fetch(base + "/connection", {method: "DELETE", credentials: "include", headers: csrf});
-      out.logoutStatus = d.status;
+    es.onopen = () => {
+      logout = fetch(base + "/connection", {method: "DELETE", credentials: "include", headers: csrf})
+        .then((d) => { out.logoutStatus = d.status; });
     };
     es.onmessage = (e) => { clearTimeout(timer); es.close(); resolve(JSON.parse(e.data)); };
     es.onerror = () => { if (es.readyState === EventSource.CLOSED) { clearTimeout(timer); reject("the event stream failed"); } };
   });
 
+  await logout;
   r = await fetch(base + "/connection", {credentials: "include", headers: csrf});
   out.afterStatus = r.status;
   out.afterError = (await r.json()).errorId;

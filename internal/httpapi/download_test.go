@@ -419,3 +419,72 @@ func oldKeySpec(t *testing.T, e *env, except string) string {
 	}
 	return strings.Join(specs, ",")
 }
+
+// TestDownloadLogsNoToken: neither the access log nor any other line holds
+// an export token, whatever the path looks like.
+func TestDownloadLogsNoToken(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	link := e.mustExport(e.login("admin"), callID, "")
+	token := strings.Split(link, "/")[2]
+	for _, p := range []string{link, "/export/" + token, link + "/extra", "/export/" + token + "x/call.wav"} {
+		e.do(e.client(false), "GET", p, "", nil)
+	}
+	logs := e.logs.String()
+	if strings.Contains(logs, token) || strings.Contains(logs, token[:40]) {
+		t.Errorf("the log holds the token:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"path":"/export/REDACTED/call.wav"`) {
+		t.Errorf("no redacted access line:\n%s", logs)
+	}
+}
+
+// TestExportAudited: issuing a link, downloading it and being refused are
+// audit events, each naming who, from where and what.
+func TestExportAudited(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin, agent1 := e.login("admin"), e.login("agent1")
+	link := e.mustExport(admin, emailID, "attachmentId=1")
+	e.do(e.client(false), "GET", link, "", http.Header{"Range": {"bytes=0-4"}})
+	e.exportURI(agent1, callID, "")                             // denied: no right
+	e.do(e.client(false), "GET", link+"x", "", nil)             // the name segment: still fine
+	e.do(e.client(false), "GET", "/export/AAAA/x.wav", "", nil) // denied: forged
+	if err := e.audit.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	events, err := e.db.FindAudit(t.Context(), icrec.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	ranged := 0
+	for _, ev := range events {
+		switch ev.Kind {
+		case icrec.AuditExportIssued, icrec.AuditDownload, icrec.AuditDenied:
+			got = append(got, string(ev.Kind)+" "+ev.UserID+" "+ev.RecordingID+" "+strconv.Itoa(ev.Attachment)+" "+ev.Outcome)
+			if ev.ClientAddr == "" {
+				t.Errorf("%s without a client address", ev.Kind)
+			}
+			if strings.Contains(ev.Detail, strings.Split(link, "/")[2]) {
+				t.Errorf("%s holds the token: %s", ev.Kind, ev.Detail)
+			}
+		}
+		if ev.Kind == icrec.AuditDownload && strings.Contains(ev.Detail, `"status":206,"bytes":5,"range":"bytes=0-4"`) {
+			ranged++
+		}
+	}
+	if ranged != 1 {
+		t.Errorf("%d download events record the range request, want 1", ranged)
+	}
+	want := []string{
+		"export.issued admin " + emailID + " 1 ok",
+		"export.download admin " + emailID + " 1 ok",
+		"denied agent1 " + callID + " 0 export-uri: not authorized",
+		"export.download admin " + emailID + " 1 ok",
+		"denied   0 download: This export link is not valid: it is incomplete, altered or not an export link.",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

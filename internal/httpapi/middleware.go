@@ -33,10 +33,7 @@ func logRequests(log *slog.Logger, metrics Metrics, trusted []netip.Prefix, next
 		next.ServeHTTP(rec, r)
 
 		elapsed := time.Since(start)
-		path := r.URL.Path
-		if tok := r.PathValue("token"); tok != "" {
-			path = strings.Replace(path, tok, "REDACTED", 1) // an export link's token
-		}
+		path := redactExportToken(r.URL.Path)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
@@ -197,4 +194,19 @@ func (w *routeErrorWriter) ReadFrom(src io.Reader) (int64, error) {
 		return io.Copy(io.Discard, src)
 	}
 	return io.Copy(w.ResponseWriter, src)
+}
+
+// redactExportToken hides the token of an export link's path, whether or
+// not the path matched a route: a link with a segment added is still a
+// live token.
+func redactExportToken(path string) string {
+	const prefix = "/export/"
+	if !strings.HasPrefix(path, prefix) {
+		return path
+	}
+	rest := path[len(prefix):]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return prefix + "REDACTED" + rest[i:]
+	}
+	return prefix + "REDACTED"
 }
