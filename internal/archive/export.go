@@ -28,17 +28,10 @@ type Export struct {
 // recording (Invalid, property attachmentId). The issue is audited before
 // the link is returned.
 func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordingID string, attachmentID []string, clientAddr string) (*Export, error) {
-	if s.exports.Disabled {
-		return nil, exportDisabled()
-	}
-	if s.exports.Signer == nil {
-		return nil, fmt.Errorf("archive: export links are not configured")
-	}
-	r, err := s.Recording(ctx, recordingID)
-	if err != nil {
+	if err := s.exportsOn(); err != nil {
 		return nil, err
 	}
-	u, err := s.users.FindUserByID(ctx, sess.UserID)
+	r, u, err := s.recordingFor(ctx, sess, recordingID)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +115,29 @@ func fileName(r *icrec.Recording, att int) string {
 	return r.ID
 }
 
-func exportDisabled() error {
-	return icrec.Errorf(icrec.Gone, icrec.IDGone, "Exporting recordings is turned off on this server.")
+// exportsOn says why no export link can be issued or used, if so.
+func (s *Service) exportsOn() error {
+	switch {
+	case s.exports.Disabled:
+		return icrec.Errorf(icrec.Gone, icrec.IDGone, "Exporting recordings is turned off on this server.")
+	case s.exports.Signer == nil:
+		return fmt.Errorf("archive: export links are not configured")
+	}
+	return nil
+}
+
+// recordingFor returns a recording and the user of the session asking for
+// it: the inputs of every rights check.
+func (s *Service) recordingFor(ctx context.Context, sess *icrec.Session, recordingID string) (*icrec.Recording, *icrec.User, error) {
+	r, err := s.Recording(ctx, recordingID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.users.FindUserByID(ctx, sess.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, u, nil
 }
 
 // Download is an export link opened for reading.
@@ -146,11 +160,8 @@ type Download struct {
 // enabled and still holds CanExportOrArchive on it (Forbidden). The caller
 // must close Blob.
 func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*Download, error) {
-	if s.exports.Disabled {
-		return nil, exportDisabled()
-	}
-	if s.exports.Signer == nil {
-		return nil, fmt.Errorf("archive: export links are not configured")
+	if err := s.exportsOn(); err != nil {
+		return nil, err
 	}
 	link, err := s.exports.Signer.Verify(token, s.now())
 	if err != nil {
@@ -266,11 +277,7 @@ func (s *Service) emit(e *icrec.AuditEvent) {
 // Attributes returns a recording's custom attributes, for a user who may
 // view them.
 func (s *Service) Attributes(ctx context.Context, sess *icrec.Session, recordingID string) ([]icrec.Attribute, error) {
-	r, err := s.Recording(ctx, recordingID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.users.FindUserByID(ctx, sess.UserID)
+	r, u, err := s.recordingFor(ctx, sess, recordingID)
 	if err != nil {
 		return nil, err
 	}

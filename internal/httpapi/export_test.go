@@ -254,3 +254,32 @@ func TestGoldenExport(t *testing.T) {
 		})
 	}
 }
+
+func TestAttributes(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin, agent1 := e.login("admin"), e.login("agent1")
+	path := func(s session, id string) string { return "/icws/" + s.id + "/recordings/" + id + "/attributes" }
+	resp, body := e.do(e.client(false), "GET", path(admin, strings.ToLower(callID)), "", admin.headers())
+	var got icws.AttributeMap
+	if resp.StatusCode != 200 || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("%s %s", resp.Status, body)
+	}
+	attrs := map[string]string{}
+	for _, a := range got.AttributesValues {
+		attrs[a.AttributeName] = a.AttributeValue
+	}
+	if len(attrs) != 2 || attrs["Case"] != "42" || attrs["Outcome"] != "refund" {
+		t.Errorf("attributes %s", body)
+	}
+	resp, body = e.do(e.client(false), "GET", path(admin, chatID), "", admin.headers())
+	if resp.StatusCode != 200 || string(body) != `{"attributesValues":[]}` {
+		t.Errorf("no attributes: %s %s", resp.Status, body)
+	}
+	resp, body = e.do(e.client(false), "GET", path(agent1, callID), "", agent1.headers())
+	checkError(t, resp, body, 403, icrec.IDAccessDenied, 0) // a participant may read and play, not view attributes
+	resp, body = e.do(e.client(false), "GET", path(admin, "0DE0C017-CD4F-D013-8E31-18D8B7479999"), "", admin.headers())
+	checkError(t, resp, body, 404, icrec.IDNotFound, 0)
+	resp, body = e.do(e.client(false), "GET", path(admin, callID), "", nil)
+	checkError(t, resp, body, 401, icrec.IDAuthenticationFailure, icrec.CodeBadCookie)
+}

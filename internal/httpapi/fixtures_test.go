@@ -116,7 +116,8 @@ func (e *env) seedRecordings() fixtures {
 	write("chat.json", []byte(`{"messages":[{"from":"agent1","text":"hello"}]}`))
 	lines := []map[string]any{
 		{"recordingId": callID, "interactionId": "1001", "mediaType": "Call", "recordingDate": "20240131T101500Z", "duration": 6.25,
-			"file": "call.wav", "contentType": "audio/wav", "participants": []string{"agent1"}, "workgroups": []string{"Support"}},
+			"file": "call.wav", "contentType": "audio/wav", "participants": []string{"agent1"}, "workgroups": []string{"Support"},
+			"attributes": map[string]string{"Case": "42", "Outcome": "refund"}},
 		{"recordingId": emailID, "interactionId": "1002", "mediaType": "Email", "recordingDate": "20240131T110200Z",
 			"file": "refund.eml", "participants": []string{"agent2"}, "workgroups": []string{"Support"}},
 		{"recordingId": chatID, "interactionId": "1003", "mediaType": "Chat", "recordingDate": "20240131T120000Z",
