@@ -22,6 +22,9 @@ const (
 	AuditPolicyChange AuditKind = "admin.policy"
 	AuditKeyChange    AuditKind = "admin.key"
 	AuditImport       AuditKind = "admin.import"
+	// AuditRecordingChange records an edit of a recording's attributes,
+	// tags or retention through the API.
+	AuditRecordingChange AuditKind = "recording.change"
 )
 
 // AuditEvent is one entry of the audit trail. Events form a hash chain:

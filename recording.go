@@ -202,4 +202,34 @@ type RecordingStore interface {
 	// RecordingByMediaKey returns the recording whose media is stored under
 	// key. Returns NotFound if there is none.
 	RecordingByMediaKey(ctx context.Context, key string) (*Recording, error)
+
+	// The edits below each run in one transaction and return NotFound if
+	// there is no recording id. Their inputs are normalised
+	// (NormalizeAttributes, NormalizeNames) by the caller.
+
+	// SetAttributes gives a recording the attributes attrs, replacing the
+	// value of each it has already (names ignoring case) and keeping the
+	// others. Returns Invalid, changing nothing, if the recording would
+	// have more than MaxAttributes.
+	SetAttributes(ctx context.Context, id string, attrs []Attribute) error
+	// DeleteAttribute removes an attribute by name, ignoring case; a name
+	// the recording does not have is not an error.
+	DeleteAttribute(ctx context.Context, id, name string) error
+	// AddTags adds tags, ignoring case: a tag the recording has already
+	// keeps its first spelling. Returns Invalid, changing nothing, if the
+	// recording would have more than MaxTags.
+	AddTags(ctx context.Context, id string, tags []string) error
+	// DeleteTag removes a tag, ignoring case; a tag the recording does not
+	// have is not an error.
+	DeleteTag(ctx context.Context, id, tag string) error
+	// SetExpiration sets a recording's expiration date; the zero time
+	// clears it.
+	SetExpiration(ctx context.Context, id string, t time.Time) error
 }
+
+// Limits on what one recording carries, so that no client can grow a row
+// without bound.
+const (
+	MaxAttributes = 256
+	MaxTags       = 256
+)

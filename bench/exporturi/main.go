@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	go run ./bench/exporturi [-c 16] [-d 10s] [-warmup 1s] [-log json|off]
+//	go run ./bench/exporturi [-c 16] [-d 10s] [-warmup 1s] [-log json|off] [-cpuprofile FILE]
 //
 // -log json (the default) keeps icrec's JSON access log, formatted and
 // written to io.Discard: the realistic cost of logging. -log off uses a
@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -62,18 +63,19 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration of each of the 4 measured phases")
 	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up per endpoint before the phases")
 	logMode := flag.String("log", "json", "icrec's logger: json (JSON handler writing to io.Discard: realistic formatting cost) or off (discarding handler)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (client and server) of the first export-uri phase to `file`")
 	flag.Parse()
 	if *conc < 1 || *dur <= 0 || *warm < 0 || (*logMode != "json" && *logMode != "off") {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*conc, *dur, *warm, *logMode); err != nil {
+	if err := run(*conc, *dur, *warm, *logMode, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "exporturi:", err)
 		os.Exit(1)
 	}
 }
 
-func run(conc int, dur, warm time.Duration, logMode string) error {
+func run(conc int, dur, warm time.Duration, logMode, cpuProfile string) error {
 	ctx := context.Background()
 	var log *slog.Logger
 	if logMode == "json" {
@@ -221,7 +223,21 @@ func run(conc int, dur, warm time.Duration, logMode string) error {
 	}
 	total := map[string]*result{"trivial": {}, "export-uri": {}}
 	for i, name := range []string{"trivial", "export-uri", "trivial", "export-uri"} {
+		profiling := cpuProfile != "" && i == 1 // the first export-uri phase
+		if profiling {
+			f, err := os.Create(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		r := load(targets[name], conc, dur)
+		if profiling {
+			pprof.StopCPUProfile()
+		}
 		fmt.Printf("phase %d %-10s %9.0f req/s  p50 %8s  p99 %8s  requests %d  errors %d\n",
 			i+1, name, r.rps(), fmtDur(r.pct(50)), fmtDur(r.pct(99)), len(r.lat), r.errors)
 		total[name].add(r)

@@ -84,7 +84,7 @@ func runAuditList(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&until, "until", "", "only events before this `time`")
 	fs.StringVar(&user, "user", "", "only events of this `user` id")
 	fs.StringVar(&recording, "recording", "", "only events about this `recording` id")
-	fs.StringVar(&kind, "kind", "", "only events of this `kind` (login, login.failed, logout, export.issued, export.download, denied, admin.user, admin.policy, admin.key, admin.import)")
+	fs.StringVar(&kind, "kind", "", "only events of this `kind` (login, login.failed, logout, export.issued, export.download, denied, admin.user, admin.policy, admin.key, admin.import, recording.change)")
 	fs.IntVar(&limit, "limit", 0, "print at most `N` events; 0 prints all")
 	fs.BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
 	pos, err := dataFlags(fs, "audit list", args, e, &data)
@@ -145,7 +145,8 @@ func runAuditList(ctx context.Context, args []string, e env) error {
 func knownAuditKind(k icrec.AuditKind) bool {
 	switch k {
 	case icrec.AuditLogin, icrec.AuditLoginFailed, icrec.AuditLogout, icrec.AuditExportIssued, icrec.AuditDownload,
-		icrec.AuditDenied, icrec.AuditUserChange, icrec.AuditPolicyChange, icrec.AuditKeyChange, icrec.AuditImport:
+		icrec.AuditDenied, icrec.AuditUserChange, icrec.AuditPolicyChange, icrec.AuditKeyChange, icrec.AuditImport,
+		icrec.AuditRecordingChange:
 		return true
 	}
 	return false

@@ -133,6 +133,8 @@ func verb(want icrec.Rights) string {
 		return "email"
 	case icrec.ReadAccess:
 		return "access"
+	case icrec.WriteAccess:
+		return "change the retention of"
 	case icrec.CanViewCustomAttributes:
 		return "view the attributes of"
 	case icrec.CanModifyCustomAttributes:

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"example.com/icrec"
 	"example.com/icrec/icws"
@@ -39,4 +40,112 @@ func handleAttributes(log *slog.Logger, recordings *archive.Service) http.Handle
 		}
 		encode(w, r, log, http.StatusOK, icws.FromAttributes(attrs))
 	})
+}
+
+// handleMediaDetails answers GET .../recordings/{recordingId}/media-details.
+func handleMediaDetails(log *slog.Logger, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, err := recordings.MediaDetails(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), info(r).clientAddr)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		encode(w, r, log, http.StatusOK, icws.FromRecording(rec))
+	})
+}
+
+// handleSetAttributes answers PUT .../attributes with 204.
+func handleSetAttributes(log *slog.Logger, maxBody int64, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := readBody(w, r, maxBody)
+		if err == nil {
+			var attrs []icrec.Attribute
+			if attrs, err = icws.ParseAttributeMap(b); err == nil {
+				err = recordings.SetAttributes(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), attrs, info(r).clientAddr)
+			}
+		}
+		noContent(w, r, log, err)
+	})
+}
+
+// handleDeleteAttribute answers DELETE .../attributes?attributeName= with
+// 204, whether or not the recording had the attribute.
+func handleDeleteAttribute(log *slog.Logger, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := recordings.DeleteAttribute(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"),
+			r.URL.Query()["attributeName"], info(r).clientAddr)
+		noContent(w, r, log, err)
+	})
+}
+
+// handleTags answers GET .../tags.
+func handleTags(log *slog.Logger, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tags, err := recordings.Tags(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), info(r).clientAddr)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if tags == nil {
+			tags = []string{}
+		}
+		encode(w, r, log, http.StatusOK, icws.TagList{Tags: tags})
+	})
+}
+
+// handleAddTags answers PUT .../tags with 204.
+func handleAddTags(log *slog.Logger, maxBody int64, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := readBody(w, r, maxBody)
+		if err == nil {
+			var tags []string
+			if tags, err = icws.ParseTagList(b); err == nil {
+				err = recordings.AddTags(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), tags, info(r).clientAddr)
+			}
+		}
+		noContent(w, r, log, err)
+	})
+}
+
+// handleDeleteTag answers DELETE .../tags?tag= with 204, whether or not
+// the recording had the tag.
+func handleDeleteTag(log *slog.Logger, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := recordings.DeleteTag(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"),
+			r.URL.Query()["tag"], info(r).clientAddr)
+		noContent(w, r, log, err)
+	})
+}
+
+// handleRetentionExpiration answers POST .../retention-expiration with 204.
+func handleRetentionExpiration(log *slog.Logger, maxBody int64, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := readBody(w, r, maxBody)
+		if err == nil {
+			var when time.Time
+			var given bool
+			if when, given, err = icws.ParseRetentionExpiration(b); err == nil {
+				err = recordings.SetRetention(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), when, given, info(r).clientAddr)
+			}
+		}
+		noContent(w, r, log, err)
+	})
+}
+
+// handleNoStation answers the station-audio calls: icrec has no telephone
+// stations, and ICWS answers a session without one so.
+func handleNoStation(log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, log, icrec.Errorf(icrec.Invalid, icrec.IDNoStation,
+			"This session has no station: icrec plays recordings through export and playback links, not to telephones."))
+	})
+}
+
+// noContent answers 204, or the error.
+func noContent(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if err != nil {
+		writeError(w, r, log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

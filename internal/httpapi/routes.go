@@ -32,7 +32,16 @@ func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.
 
 	// ICWS recordings feature.
 	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/export-uri", session(handleExportURI(log, cfg.ExportBase, recordings)))
+	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/media-details", session(handleMediaDetails(log, recordings)))
 	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/attributes", session(handleAttributes(log, recordings)))
+	mux.Handle("PUT /icws/{sessionId}/recordings/{recordingId}/attributes", session(handleSetAttributes(log, cfg.MaxBodyBytes, recordings)))
+	mux.Handle("DELETE /icws/{sessionId}/recordings/{recordingId}/attributes", session(handleDeleteAttribute(log, recordings)))
+	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/tags", session(handleTags(log, recordings)))
+	mux.Handle("PUT /icws/{sessionId}/recordings/{recordingId}/tags", session(handleAddTags(log, cfg.MaxBodyBytes, recordings)))
+	mux.Handle("DELETE /icws/{sessionId}/recordings/{recordingId}/tags", session(handleDeleteTag(log, recordings)))
+	mux.Handle("POST /icws/{sessionId}/recordings/{recordingId}/retention-expiration", session(handleRetentionExpiration(log, cfg.MaxBodyBytes, recordings)))
+	mux.Handle("POST /icws/{sessionId}/recordings/play/station-audio/start/{recordingId}", session(handleNoStation(log)))
+	mux.Handle("POST /icws/{sessionId}/recordings/play/station-audio/stop/{playbackInteractionId}", session(handleNoStation(log)))
 
 	// Export links: the token authorises; the last segment only names the
 	// file for the client.

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("DeleteRecording", func(t *testing.T) { testDeleteRecording(t, open) })
 	t.Run("PendingBlobs", func(t *testing.T) { testPendingBlobs(t, open) })
 	t.Run("RecordingByMediaKey", func(t *testing.T) { testRecordingByMediaKey(t, open) })
+	t.Run("EditRecording", func(t *testing.T) { testEditRecording(t, open) })
 	t.Run("CreatePolicy", func(t *testing.T) { testCreatePolicy(t, open) })
 	t.Run("ListPolicies", func(t *testing.T) { testListPolicies(t, open) })
 	t.Run("DeletePolicy", func(t *testing.T) { testDeletePolicy(t, open) })

@@ -1,0 +1,327 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"example.com/icrec"
+	"example.com/icrec/icws"
+	"example.com/icrec/internal/archive"
+)
+
+// recPath is the path of a recordings call of session s.
+func recPath(s session, id, rest string) string {
+	return "/icws/" + s.id + "/recordings/" + id + "/" + rest
+}
+
+func TestMediaDetails(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	scrub := map[string]string{admin.id: "SESSIONID"}
+	for _, tc := range []struct{ name, id string }{{"media_details_call", callID}, {"media_details_email", emailID}} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := e.do(e.client(false), "GET", recPath(admin, strings.ToLower(tc.id), "media-details"), "", admin.headers())
+			goldenResponse(t, tc.name, resp, body, scrub)
+		})
+	}
+	resp, body := e.do(e.client(false), "GET", recPath(admin, emailID, "media-details"), "", admin.headers())
+	var d icws.MediaDetails
+	if err := json.Unmarshal(body, &d); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s %s", resp.Status, body)
+	}
+	if d.NumAttachments == nil || *d.NumAttachments != 2 || d.MediaType != icrec.MediaEmail {
+		t.Errorf("email media-details %s: want numAttachments 2 and mediaType 4", body)
+	}
+	resp, body = e.do(e.client(false), "GET", recPath(admin, callID, "media-details"), "", admin.headers())
+	if strings.Contains(string(body), "numAttachments") || !strings.Contains(string(body), `"duration":6.25`) || !strings.Contains(string(body), `"recordingDate":"20240131T101500Z"`) {
+		t.Errorf("call media-details %s", body)
+	}
+}
+
+// TestRecordingRights checks every recordings endpoint against the right it
+// needs: granted, the call succeeds; not, 403; unknown recording, 404.
+func TestRecordingRights(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	// agent2 gets each right alone, through its own policy, in turn.
+	agent2 := e.login("agent2")
+	const absent = "0DE0C017-CD4F-D013-8E31-18D8B7479999"
+	for _, tc := range []struct {
+		name   string
+		method string
+		rest   string
+		body   string
+		right  icrec.Rights
+		status int
+	}{
+		{"media-details", "GET", "media-details", "", icrec.ReadAccess, 200},
+		{"export-uri", "GET", "export-uri", "", icrec.CanExportOrArchive, 200},
+		{"attributes GET", "GET", "attributes", "", icrec.CanViewCustomAttributes, 200},
+		{"attributes PUT", "PUT", "attributes", `{"attributesValues":[{"attributeName":"Case","attributeValue":"43"}]}`, icrec.CanModifyCustomAttributes, 204},
+		{"attributes DELETE", "DELETE", "attributes?attributeName=Outcome", "", icrec.CanModifyCustomAttributes, 204},
+		{"tags GET", "GET", "tags", "", icrec.CanViewTags, 200},
+		{"tags PUT", "PUT", "tags", `{"tags":["vip"]}`, icrec.CanModifyTags, 204},
+		{"tags DELETE", "DELETE", "tags?tag=vip", "", icrec.CanModifyTags, 204},
+		{"retention-expiration", "POST", "retention-expiration", `{"expirationDate":"20300101T000000Z"}`, icrec.WriteAccess, 204},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// agent2 took no part in the call: nothing but policies apply.
+			resp, body := e.do(e.client(false), tc.method, recPath(agent2, callID, tc.rest), tc.body, agent2.headers())
+			checkError(t, resp, body, 403, icrec.IDAccessDenied, 0)
+			resp, body = e.do(e.client(false), tc.method, recPath(agent2, absent, tc.rest), tc.body, agent2.headers())
+			checkError(t, resp, body, 404, icrec.IDNotFound, 0)
+
+			name := "agent2 " + tc.name
+			if _, err := e.archive.AddPolicy(t.Context(), archive.NewPolicy{Name: strings.ReplaceAll(name, " ", "-"), Users: []string{"agent2"}, Rights: tc.right}); err != nil {
+				t.Fatal(err)
+			}
+			defer e.archive.DeletePolicy(t.Context(), strings.ReplaceAll(name, " ", "-"))
+			resp, body = e.do(e.client(false), tc.method, recPath(agent2, callID, tc.rest), tc.body, agent2.headers())
+			if resp.StatusCode != tc.status {
+				t.Errorf("with the right: %s %s, want %d", resp.Status, body, tc.status)
+			}
+			if tc.status == 204 && len(body) != 0 {
+				t.Errorf("204 with a body: %q", body)
+			}
+			resp, body = e.do(e.client(false), tc.method, recPath(agent2, callID, tc.rest), tc.body, nil)
+			checkError(t, resp, body, 401, icrec.IDAuthenticationFailure, icrec.CodeBadCookie)
+		})
+	}
+}
+
+func TestAttributeEdits(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	c := e.client(false)
+	put := func(body string) (*http.Response, []byte) {
+		return e.do(c, "PUT", recPath(admin, callID, "attributes"), body, admin.headers())
+	}
+	get := func() map[string]string {
+		t.Helper()
+		_, body := e.do(c, "GET", recPath(admin, callID, "attributes"), "", admin.headers())
+		var m icws.AttributeMap
+		json.Unmarshal(body, &m)
+		out := map[string]string{}
+		for _, a := range m.AttributesValues {
+			out[a.AttributeName] = a.AttributeValue
+		}
+		return out
+	}
+	// PUT replaces the value of a name in any case, adds new names and
+	// keeps the rest; any Content-Type is read as JSON.
+	resp, body := e.do(c, "PUT", recPath(admin, callID, "attributes"), `{"attributesValues":[{"attributeName":"CASE","attributeValue":"43"},{"attributeName":"Agent","attributeValue":"émile"}],"__type":"urn:inin.com:recordings:attributeMap"}`,
+		http.Header{"Cookie": {admin.cookie}, "Inin-Icws-Csrf-Token": {admin.csrf}, "Content-Type": {"text/plain"}})
+	if resp.StatusCode != 204 {
+		t.Fatalf("%s %s", resp.Status, body)
+	}
+	if got := get(); len(got) != 3 || got["Case"] != "43" || got["Agent"] != "émile" || got["Outcome"] != "refund" {
+		t.Errorf("after PUT: %v", got)
+	}
+	for _, q := range []string{"attributeName=outcome", "attributeName=never-there"} {
+		if resp, body := e.do(c, "DELETE", recPath(admin, callID, "attributes?"+q), "", admin.headers()); resp.StatusCode != 204 {
+			t.Errorf("DELETE ?%s: %s %s", q, resp.Status, body)
+		}
+	}
+	if got := get(); len(got) != 2 || got["Outcome"] != "" {
+		t.Errorf("after DELETE: %v", got)
+	}
+
+	many := make([]string, icrec.MaxAttributes+1)
+	for i := range many {
+		many[i] = `{"attributeName":"a` + strings.Repeat("x", i%50) + string(rune('a'+i%26)) + `","attributeValue":"v"}`
+	}
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		id         string
+		property   string
+	}{
+		{"not JSON", `{"attributesValues":`, 400, icrec.IDInvalidProperty, ""},
+		{"empty body", ``, 400, icrec.IDMissingParameter, ""},
+		{"no list", `{}`, 400, icrec.IDMissingParameter, "attributesValues"},
+		{"list of the wrong type", `{"attributesValues":{"a":"b"}}`, 400, icrec.IDInvalidProperty, "attributesValues"},
+		{"no name", `{"attributesValues":[{"attributeValue":"v"}]}`, 400, icrec.IDMissingParameter, "attributesValues[0].attributeName"},
+		{"no value", `{"attributesValues":[{"attributeName":"n"}]}`, 400, icrec.IDMissingParameter, "attributesValues[0].attributeValue"},
+		{"number value", `{"attributesValues":[{"attributeName":"n","attributeValue":5}]}`, 400, icrec.IDInvalidProperty, "attributesValues.attributeValue"},
+		{"empty name", `{"attributesValues":[{"attributeName":"","attributeValue":"v"}]}`, 400, icrec.IDInvalidProperty, "attributesValues"},
+		{"value too long", `{"attributesValues":[{"attributeName":"n","attributeValue":"` + strings.Repeat("v", icrec.MaxAttributeValueLength+1) + `"}]}`, 400, icrec.IDInvalidProperty, "attributesValues"},
+		{"too many", `{"attributesValues":[` + strings.Join(many, ",") + `]}`, 400, icrec.IDInvalidProperty, "attributesValues"},
+		{"body too large", `{"attributesValues":[{"attributeName":"n","attributeValue":"` + strings.Repeat("v", 70<<10) + `"}]}`, 413, icrec.IDTooLarge, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := put(tc.body)
+			got := checkError(t, resp, body, tc.status, tc.id, 0)
+			if got.PropertyName != tc.property {
+				t.Errorf("propertyName %q, want %q (%s)", got.PropertyName, tc.property, got.Message)
+			}
+		})
+	}
+	if got := get(); len(got) != 2 {
+		t.Errorf("a refused PUT changed the attributes: %v", got)
+	}
+	for _, q := range []string{"", "attributeName=", "attributeName=a&attributeName=b"} {
+		resp, body := e.do(c, "DELETE", recPath(admin, callID, "attributes?"+q), "", admin.headers())
+		if got := checkError(t, resp, body, 400, map[bool]string{true: icrec.IDMissingParameter, false: icrec.IDInvalidProperty}[q == ""], 0); got.PropertyName != "attributeName" {
+			t.Errorf("DELETE ?%s: propertyName %q", q, got.PropertyName)
+		}
+	}
+}
+
+func TestTagEdits(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	c := e.client(false)
+	tags := func() string {
+		t.Helper()
+		resp, body := e.do(c, "GET", recPath(admin, callID, "tags"), "", admin.headers())
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET tags: %s %s", resp.Status, body)
+		}
+		return string(body)
+	}
+	if got := tags(); got != `{"tags":[]}` {
+		t.Errorf("no tags: %s", got)
+	}
+	for _, body := range []string{`{"tags":["VIP","complaint"]}`, `{"tags":["vip","Refund","refund"]}`} {
+		if resp, b := e.do(c, "PUT", recPath(admin, callID, "tags"), body, admin.headers()); resp.StatusCode != 204 {
+			t.Fatalf("PUT %s: %s %s", body, resp.Status, b)
+		}
+	}
+	if got := tags(); got != `{"tags":["complaint","Refund","VIP"]}` {
+		t.Errorf("tags kept once, first spelling, in order ignoring case: %s", got)
+	}
+	for _, q := range []string{"tag=COMPLAINT", "tag=absent"} {
+		if resp, b := e.do(c, "DELETE", recPath(admin, callID, "tags?"+q), "", admin.headers()); resp.StatusCode != 204 {
+			t.Errorf("DELETE ?%s: %s %s", q, resp.Status, b)
+		}
+	}
+	if got := tags(); got != `{"tags":["Refund","VIP"]}` {
+		t.Errorf("after DELETE: %s", got)
+	}
+	many := make([]string, icrec.MaxTags+1)
+	for i := range many {
+		many[i] = `"t` + strings.Repeat("x", i/26) + string(rune('a'+i%26)) + `"`
+	}
+	for _, tc := range []struct {
+		name, body, id, property string
+	}{
+		{"no list", `{}`, icrec.IDMissingParameter, "tags"},
+		{"not a list", `{"tags":"vip"}`, icrec.IDInvalidProperty, "tags"},
+		{"a number", `{"tags":[1]}`, icrec.IDInvalidProperty, "tags"},
+		{"a null", `{"tags":[null]}`, icrec.IDInvalidProperty, "tags[0]"},
+		{"empty tag", `{"tags":[""]}`, icrec.IDInvalidProperty, "tags"},
+		{"too many", `{"tags":[` + strings.Join(many, ",") + `]}`, icrec.IDInvalidProperty, "tags"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := e.do(c, "PUT", recPath(admin, callID, "tags"), tc.body, admin.headers())
+			if got := checkError(t, resp, body, 400, tc.id, 0); got.PropertyName != tc.property {
+				t.Errorf("propertyName %q, want %q (%s)", got.PropertyName, tc.property, got.Message)
+			}
+		})
+	}
+	if got := tags(); got != `{"tags":["Refund","VIP"]}` {
+		t.Errorf("a refused PUT changed the tags: %s", got)
+	}
+}
+
+func TestRetentionExpiration(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	c := e.client(false)
+	post := func(body string) (*http.Response, []byte) {
+		return e.do(c, "POST", recPath(admin, callID, "retention-expiration"), body, admin.headers())
+	}
+	expiration := func() time.Time {
+		t.Helper()
+		r, err := e.db.FindRecordingByID(t.Context(), callID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ExpirationDate
+	}
+	for _, tc := range []struct {
+		body string
+		want time.Time
+	}{
+		{`{"expirationDate":"20300101T000000Z"}`, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{`{"expirationDate":"2031-06-01T12:00:00+02:00"}`, time.Date(2031, 6, 1, 10, 0, 0, 0, time.UTC)},
+		{`{}`, e.clock.Now()},
+		{``, e.clock.Now()},
+		{`{"expirationDate":null}`, e.clock.Now()},
+	} {
+		if resp, body := post(tc.body); resp.StatusCode != 204 {
+			t.Errorf("POST %q: %s %s", tc.body, resp.Status, body)
+			continue
+		}
+		if got := expiration(); !got.Equal(tc.want.Truncate(time.Millisecond)) {
+			t.Errorf("POST %q: expiration %v, want %v", tc.body, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ name, body, id string }{
+		{"in the past", `{"expirationDate":"20200101T000000Z"}`, icrec.IDInvalidProperty},
+		{"not a date", `{"expirationDate":"next week"}`, icrec.IDInvalidProperty},
+		{"a number", `{"expirationDate":20300101}`, icrec.IDInvalidProperty},
+		{"not JSON", `{"expirationDate":`, icrec.IDInvalidProperty},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := post(tc.body)
+			got := checkError(t, resp, body, 400, tc.id, 0)
+			if tc.name != "not JSON" && got.PropertyName != "expirationDate" {
+				t.Errorf("propertyName %q (%s)", got.PropertyName, got.Message)
+			}
+		})
+	}
+	resp, body := e.do(c, "POST", recPath(admin, "0DE0C017-CD4F-D013-8E31-18D8B7479999", "retention-expiration"), `{}`, admin.headers())
+	checkError(t, resp, body, 404, icrec.IDNotFound, 0)
+}
+
+func TestStationAudio(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	for _, p := range []string{"/recordings/play/station-audio/start/" + callID, "/recordings/play/station-audio/stop/1234"} {
+		resp, body := e.do(e.client(false), "POST", "/icws/"+admin.id+p, "", admin.headers())
+		checkError(t, resp, body, 400, icrec.IDNoStation, 0)
+		resp, body = e.do(e.client(false), "POST", "/icws/"+admin.id+p, "", nil)
+		checkError(t, resp, body, 401, icrec.IDAuthenticationFailure, icrec.CodeBadCookie)
+	}
+}
+
+// TestRecordingEditsAudited: every edit is an audit event naming who did
+// what to which recording, without attribute values.
+func TestRecordingEditsAudited(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	c := e.client(false)
+	e.do(c, "PUT", recPath(admin, callID, "attributes"), `{"attributesValues":[{"attributeName":"Secret","attributeValue":"s3cr3t-value"}]}`, admin.headers())
+	e.do(c, "PUT", recPath(admin, callID, "tags"), `{"tags":["vip"]}`, admin.headers())
+	e.do(c, "POST", recPath(admin, callID, "retention-expiration"), `{}`, admin.headers())
+	kind := icrec.AuditRecordingChange
+	events, err := e.db.FindAudit(t.Context(), icrec.AuditFilter{Kind: &kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		got = append(got, ev.UserID+" "+ev.RecordingID+" "+ev.Detail)
+		if strings.Contains(ev.Detail, "s3cr3t-value") {
+			t.Errorf("an attribute value is in the audit trail: %s", ev.Detail)
+		}
+	}
+	want := []string{
+		"admin " + callID + ` {"action":"set attributes","attributes":["Secret"]}`,
+		"admin " + callID + ` {"action":"add tags","tags":["vip"]}`,
+		"admin " + callID + ` {"action":"set retention","expirationDate":"2026-01-02T03:04:05Z"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
