@@ -11,9 +11,13 @@ import "time"
 type ExportLink struct {
 	RecordingID string // canonical GUID
 	Attachment  int    // 0 for the primary media, else the attachmentId
-	UserID      string
-	SessionID   string
-	Expires     time.Time // whole seconds
+	// Playback marks a link from playback-uri: served inline, for a
+	// player, and needing CanPlay where an export link needs
+	// CanExportOrArchive.
+	Playback  bool
+	UserID    string
+	SessionID string
+	Expires   time.Time // whole seconds
 	// ClientAddr, when not empty, is the only address the link works from.
 	ClientAddr string
 	// ID is a random identifier of this link: two links for the same

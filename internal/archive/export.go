@@ -31,19 +31,33 @@ func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordin
 	if err := s.exportsOn(); err != nil {
 		return nil, err
 	}
-	r, u, err := s.recordingFor(ctx, sess, recordingID)
+	r, err := s.authorized(ctx, sess, recordingID, icrec.CanExportOrArchive, clientAddr, "export-uri")
 	if err != nil {
-		return nil, err
-	}
-	if err := s.Authorize(ctx, u, r, icrec.CanExportOrArchive); err != nil {
-		s.emit(&icrec.AuditEvent{Kind: icrec.AuditDenied, UserID: u.ID, SessionID: sess.ID, ClientAddr: clientAddr,
-			RecordingID: r.ID, Outcome: "export-uri: not authorized"})
 		return nil, err
 	}
 	att, err := ParseAttachmentID(attachmentID, r)
 	if err != nil {
 		return nil, err
 	}
+	return s.issue(ctx, sess, r, att, false, clientAddr)
+}
+
+// IssuePlayback issues a playback link for GET .../playback-uri: like an
+// export link of the primary media, but served inline for a player, and
+// for a user who may play the recording (CanPlay).
+func (s *Service) IssuePlayback(ctx context.Context, sess *icrec.Session, recordingID, clientAddr string) (*Export, error) {
+	if err := s.exportsOn(); err != nil {
+		return nil, err
+	}
+	r, err := s.authorized(ctx, sess, recordingID, icrec.CanPlay, clientAddr, "playback-uri")
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, sess, r, 0, true, clientAddr)
+}
+
+// issue signs and audits a link to attachment att of r (0: the media).
+func (s *Service) issue(ctx context.Context, sess *icrec.Session, r *icrec.Recording, att int, playback bool, clientAddr string) (*Export, error) {
 	// A link to media the store has lost could never work: that is the
 	// archive's failure, and the caller should hear of it now.
 	if info, err := s.blobs.Stat(ctx, r.Media.Key); err != nil {
@@ -54,7 +68,8 @@ func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordin
 	link := &icrec.ExportLink{
 		RecordingID: r.ID,
 		Attachment:  att,
-		UserID:      u.ID,
+		Playback:    playback,
+		UserID:      sess.UserID,
 		SessionID:   sess.ID,
 		Expires:     s.now().Add(s.exports.TTL).Truncate(time.Second),
 	}
@@ -65,9 +80,9 @@ func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditExportIssued, UserID: u.ID, SessionID: sess.ID, ClientAddr: clientAddr,
+	if err := s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditExportIssued, UserID: sess.UserID, SessionID: sess.ID, ClientAddr: clientAddr,
 		RecordingID: r.ID, Attachment: att, Outcome: "ok",
-		Detail: fmt.Sprintf(`{"link":%q,"expires":%q,"boundTo":%q}`, link.ID, link.Expires.UTC().Format(time.RFC3339), link.ClientAddr)}); err != nil {
+		Detail: fmt.Sprintf(`{"link":%q,"expires":%q,"boundTo":%q,"playback":%t}`, link.ID, link.Expires.UTC().Format(time.RFC3339), link.ClientAddr, playback)}); err != nil {
 		return nil, err
 	}
 	return &Export{Link: link, Token: tok, Recording: r, FileName: fileName(r, att)}, nil
@@ -183,7 +198,7 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 		return nil, err
 	}
 	u, err := s.users.FindUserByID(ctx, link.UserID)
-	forbidden := icrec.Errorf(icrec.Forbidden, icrec.IDAccessDenied, "The user of this export link may no longer export the recording.")
+	forbidden := icrec.Errorf(icrec.Forbidden, icrec.IDAccessDenied, "The user of this link may no longer export or play the recording.")
 	switch {
 	case icrec.IsKind(err, icrec.NotFound):
 		return deny(forbidden, "user deleted")
@@ -196,7 +211,11 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 	if err != nil {
 		return nil, err
 	}
-	if !g.Rights.Has(icrec.CanExportOrArchive) {
+	need := icrec.CanExportOrArchive
+	if link.Playback {
+		need = icrec.CanPlay
+	}
+	if !g.Rights.Has(need) {
 		return deny(forbidden, "right revoked")
 	}
 	if link.Attachment > len(r.Attachments) {

@@ -52,7 +52,11 @@ func handleDownload(log *slog.Logger, recordings *archive.Service) http.Handler 
 
 		h := w.Header()
 		h.Set("Content-Type", d.ContentType)
-		h.Set("Content-Disposition", contentDisposition(d.FileName))
+		disposition := "attachment"
+		if d.Link.Playback {
+			disposition = "inline" // for an audio or video element
+		}
+		h.Set("Content-Disposition", contentDisposition(disposition, d.FileName))
 		h.Set("ETag", `"`+d.SHA256+`"`)
 		h.Set("Cache-Control", "private, no-store")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -209,7 +213,7 @@ func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 // contentDisposition names the download for browsers and scripts alike: an
 // ASCII filename for old clients and the exact name as filename* (RFC 6266,
 // RFC 8187).
-func contentDisposition(name string) string {
+func contentDisposition(disposition, name string) string {
 	ascii := make([]byte, 0, len(name))
 	for _, c := range name {
 		switch {
@@ -221,7 +225,7 @@ func contentDisposition(name string) string {
 	}
 	// Always quoted, as the real Recorder sends it; the replacements above
 	// leave nothing that needs escaping inside the quotes.
-	return `attachment; filename="` + string(ascii) + `"; filename*=UTF-8''` + extValue(name)
+	return disposition + `; filename="` + string(ascii) + `"; filename*=UTF-8''` + extValue(name)
 }
 
 // extValue percent-encodes every byte outside RFC 8187's attr-char.

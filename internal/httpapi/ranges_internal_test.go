@@ -98,7 +98,7 @@ func TestWindow(t *testing.T) {
 
 func TestContentDisposition(t *testing.T) {
 	for _, name := range []string{"call.wav", "Facture n°1 été.pdf", `a"b\c;d%e.txt`, "Рахунок.xlsx", "日本語 ファイル.png", "x'y,z:@=.txt"} {
-		cd := contentDisposition(name)
+		cd := contentDisposition("attachment", name)
 		disp, params, err := mime.ParseMediaType(cd)
 		if err != nil || disp != "attachment" {
 			t.Errorf("%q: %q does not parse: %v", name, cd, err)

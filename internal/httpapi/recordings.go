@@ -149,3 +149,21 @@ func noContent(w http.ResponseWriter, r *http.Request, log *slog.Logger, err err
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// handlePlaybackURI answers GET .../recordings/{recordingId}/playback-uri:
+// a link served inline, for a player, with the timeline and media-details.
+func handlePlaybackURI(log *slog.Logger, base string, recordings *archive.Service) http.Handler {
+	base = strings.TrimRight(base, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ex, err := recordings.IssuePlayback(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), info(r).clientAddr)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		encode(w, r, log, http.StatusOK, icws.PlaybackURIResponse{
+			URI:          base + "/export/" + string(ex.Token) + "/" + extValue(ex.FileName),
+			TimelineXML:  icws.TimelineXML(ex.Recording),
+			MediaDetails: icws.FromRecording(ex.Recording),
+		})
+	})
+}

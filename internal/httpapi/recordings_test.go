@@ -60,6 +60,7 @@ func TestRecordingRights(t *testing.T) {
 	}{
 		{"media-details", "GET", "media-details", "", icrec.ReadAccess, 200},
 		{"export-uri", "GET", "export-uri", "", icrec.CanExportOrArchive, 200},
+		{"playback-uri", "GET", "playback-uri", "", icrec.CanPlay, 200},
 		{"attributes GET", "GET", "attributes", "", icrec.CanViewCustomAttributes, 200},
 		{"attributes PUT", "PUT", "attributes", `{"attributesValues":[{"attributeName":"Case","attributeValue":"43"}]}`, icrec.CanModifyCustomAttributes, 204},
 		{"attributes DELETE", "DELETE", "attributes?attributeName=Outcome", "", icrec.CanModifyCustomAttributes, 204},
@@ -324,4 +325,65 @@ func TestRecordingEditsAudited(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func TestPlaybackURI(t *testing.T) {
+	e := newEnv(t)
+	f := e.seedRecordings()
+	agent1, agent2 := e.login("agent1"), e.login("agent2")
+	// agent1 took part in the call: the built-in policy lets it play, not
+	// export.
+	resp, body := e.do(e.client(false), "GET", recPath(agent1, callID, "playback-uri"), "", agent1.headers())
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s", resp.Status, body)
+	}
+	var out icws.PlaybackURIResponse
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.MediaDetails.RecordingID != callID || out.MediaDetails.Duration != 6.25 {
+		t.Errorf("mediaDetails %+v", out.MediaDetails)
+	}
+	wantTimeline := `<timeline recordingId="` + callID + `" interactionId="1001" mediaType="Call" start="2024-01-31T10:15:00Z" end="2024-01-31T10:15:06.25Z" duration="6.25"><participant userId="agent1"></participant></timeline>`
+	if out.TimelineXML != wantTimeline {
+		t.Errorf("timelineXml %s\nwant %s", out.TimelineXML, wantTimeline)
+	}
+	i := strings.Index(out.URI, "/export/")
+	if !strings.HasPrefix(out.URI, "https://recorder.example.com:8019/export/") || i < 0 {
+		t.Fatalf("uri %q", out.URI)
+	}
+	link := out.URI[i:]
+	goldenResponse(t, "playback_uri_200", resp, body, map[string]string{agent1.id: "SESSIONID", strings.Split(link, "/")[2]: "TOKEN"})
+	resp, body = e.do(e.client(false), "GET", link, "", http.Header{"Range": {"bytes=0-3"}})
+	if resp.StatusCode != 206 || string(body) != "RIFF" {
+		t.Errorf("playback with a range: %s %q", resp.Status, body)
+	}
+	resp, body = e.do(e.client(false), "GET", link, "", nil)
+	if resp.StatusCode != 200 || len(body) != len(f.call) || resp.Header.Get("Content-Disposition") != `inline; filename="call.wav"; filename*=UTF-8''call.wav` {
+		t.Errorf("playback: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Disposition"), len(body))
+	}
+	// The same user may not export: a playback link is no export link.
+	if resp, _, _ := e.exportURI(agent1, callID, ""); resp.StatusCode != 403 {
+		t.Errorf("export-uri for a player: %s", resp.Status)
+	}
+	// Someone who may not play gets 403; an unknown recording 404.
+	resp, body = e.do(e.client(false), "GET", recPath(agent2, callID, "playback-uri"), "", agent2.headers())
+	checkError(t, resp, body, 403, icrec.IDAccessDenied, 0)
+	resp, body = e.do(e.client(false), "GET", recPath(agent1, "0DE0C017-CD4F-D013-8E31-18D8B7479999", "playback-uri"), "", agent1.headers())
+	checkError(t, resp, body, 404, icrec.IDNotFound, 0)
+	// Losing the right to play ends the link: agent1 is no participant of
+	// the email, so a link for it cannot be had; disable the user instead.
+	if _, err := e.sessions.SetDisabled(t.Context(), "agent1", true); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.do(e.client(false), "GET", link, "", nil)
+	checkError(t, resp, body, 403, icrec.IDAccessDenied, 0)
+}
+
+func TestPlaybackURIDisabled(t *testing.T) {
+	e := newEnv(t, withExports(func(x *archive.Exports) { x.Disabled = true }))
+	e.seedRecordings()
+	s := e.login("admin")
+	resp, body := e.do(e.client(false), "GET", recPath(s, callID, "playback-uri"), "", s.headers())
+	checkError(t, resp, body, 410, icrec.IDGone, 0)
 }

@@ -32,6 +32,7 @@ func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.
 
 	// ICWS recordings feature.
 	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/export-uri", session(handleExportURI(log, cfg.ExportBase, recordings)))
+	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/playback-uri", session(handlePlaybackURI(log, cfg.ExportBase, recordings)))
 	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/media-details", session(handleMediaDetails(log, recordings)))
 	mux.Handle("GET /icws/{sessionId}/recordings/{recordingId}/attributes", session(handleAttributes(log, recordings)))
 	mux.Handle("PUT /icws/{sessionId}/recordings/{recordingId}/attributes", session(handleSetAttributes(log, cfg.MaxBodyBytes, recordings)))

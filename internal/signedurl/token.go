@@ -22,6 +22,7 @@ import (
 //	key id      1 byte length (1 to maxKeyIDLen), then the id
 //	recording   16 bytes: the GUID's 32 hex digits
 //	attachment  varint
+//	purpose     1 byte: 0 export, 1 playback
 //	user id     string
 //	session id  string
 //	expires     varint, Unix seconds
@@ -43,6 +44,9 @@ const (
 	guidLen     = 16
 	linkIDLen   = 16
 	tagLen      = sha256.Size
+
+	purposeExport   = 0
+	purposePlayback = 1
 	// maxExpires is 9999-12-31T23:59:59Z, the last second RFC 3339 can
 	// write.
 	maxExpires = 253402300799
@@ -84,6 +88,11 @@ func seal(k *Key, l *icrec.ExportLink) (token, id string, err error) {
 	b = append(b, k.ID...)
 	b = append(b, guid[:]...)
 	b = binary.AppendUvarint(b, uint64(l.Attachment))
+	purpose := byte(purposeExport)
+	if l.Playback {
+		purpose = purposePlayback
+	}
+	b = append(b, purpose)
 	b = appendString(b, l.UserID)
 	b = appendString(b, l.SessionID)
 	b = binary.AppendUvarint(b, uint64(sec))
@@ -151,6 +160,13 @@ func open(token string) (*opened, error) {
 		r.fail("attachment out of range")
 	} else {
 		o.link.Attachment = int(a)
+	}
+	switch p := r.byte("purpose"); {
+	case r.err != "":
+	case p == purposePlayback:
+		o.link.Playback = true
+	case p != purposeExport:
+		r.fail(fmt.Sprintf("purpose %d", p))
 	}
 	o.link.UserID = r.string("user id")
 	o.link.SessionID = r.string("session id")
