@@ -254,6 +254,10 @@ func run(conc int, dur, warm time.Duration, logMode, cpuProfile string) error {
 		fmt.Printf("ERRORS: %d (first: %s)\n", t.errors+e.errors, firstNonEmpty(t.firstErr, e.firstErr))
 		return fmt.Errorf("%d requests failed", t.errors+e.errors)
 	}
+	written, _, batches := trail.Stats()
+	if batches > 0 {
+		fmt.Printf("audit: %d events in %d commits, %.1f events per commit\n", written, batches, float64(written)/float64(batches))
+	}
 	fmt.Println("errors: 0")
 	return nil
 }

@@ -67,3 +67,20 @@ func BenchmarkTouchSession(b *testing.B) {
 		}
 	}
 }
+
+// FindUserByID runs on every rights check, with the user's roles and
+// workgroups.
+func BenchmarkFindUserByID(b *testing.B) {
+	d := benchDB(b)
+	ctx := b.Context()
+	if err := d.CreateUser(ctx, &icrec.User{ID: "Supervisor", Roles: []string{"agent", "supervisor"}, Workgroups: []string{"Sales", "Support"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		u, err := d.FindUserByID(ctx, "supervisor")
+		if err != nil || len(u.Roles) != 2 || len(u.Workgroups) != 2 {
+			b.Fatal(u, err)
+		}
+	}
+}
