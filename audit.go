@@ -25,6 +25,9 @@ const (
 	// AuditRecordingChange records an edit of a recording's attributes,
 	// tags or retention through the API.
 	AuditRecordingChange AuditKind = "recording.change"
+	// AuditEmail records a recording sent by email, or an attempt that
+	// failed.
+	AuditEmail AuditKind = "recording.email"
 )
 
 // AuditEvent is one entry of the audit trail. Events form a hash chain:

@@ -39,6 +39,10 @@ const (
 	// RangeNotSatisfiable means a download's Range lies outside the file
 	// (HTTP 416).
 	RangeNotSatisfiable
+	// Upstream means a service icrec relies on, such as the mail server,
+	// failed (HTTP 500). Unlike Internal, its message is shown: it names
+	// the service and what went wrong, which the caller can act on.
+	Upstream
 )
 
 var kindNames = [...]string{
@@ -53,6 +57,7 @@ var kindNames = [...]string{
 	TooLarge:            "too large",
 	Unavailable:         "unavailable",
 	RangeNotSatisfiable: "range not satisfiable",
+	Upstream:            "upstream",
 }
 
 func (k Kind) String() string {
@@ -171,4 +176,5 @@ var defaultMessages = [...]string{
 	TooLarge:            "The request is too large.",
 	Unavailable:         "The server is not accepting requests now.",
 	RangeNotSatisfiable: "The requested range is outside the file.",
+	Upstream:            "A service this server relies on failed.",
 }

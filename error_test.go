@@ -116,7 +116,7 @@ func TestErrorMessage(t *testing.T) {
 		if got, want := icrec.ErrorMessage(e), "The resource does not exist."; got != want {
 			t.Errorf("ErrorMessage=%q, want %q", got, want)
 		}
-		for k := icrec.Invalid; k <= icrec.RangeNotSatisfiable; k++ {
+		for k := icrec.Invalid; k <= icrec.Upstream; k++ {
 			got := icrec.ErrorMessage(&icrec.Error{Kind: k})
 			if got == "" || got == icrec.ErrorMessage(nil) {
 				t.Errorf("kind %v: ErrorMessage=%q, want its own default", k, got)
@@ -170,9 +170,10 @@ func TestKindString(t *testing.T) {
 		{icrec.TooLarge, "too large"},
 		{icrec.Unavailable, "unavailable"},
 		{icrec.RangeNotSatisfiable, "range not satisfiable"},
+		{icrec.Upstream, "upstream"},
 		// The first value past the defined kinds: if a kind is added without
 		// a name, or to the list above, this fails.
-		{icrec.RangeNotSatisfiable + 1, "kind(11)"},
+		{icrec.Upstream + 1, "kind(12)"},
 		{icrec.Kind(255), "kind(255)"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {

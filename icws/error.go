@@ -40,6 +40,7 @@ var defaultIDs = map[icrec.Kind]string{
 	icrec.TooLarge:            icrec.IDTooLarge,
 	icrec.Unavailable:         icrec.IDNotAcceptingConnections,
 	icrec.RangeNotSatisfiable: icrec.IDInvalidProperty,
+	icrec.Upstream:            icrec.IDInternal,
 }
 
 // FromError returns the wire form of err. Anything that is not an

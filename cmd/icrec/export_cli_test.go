@@ -12,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/icrec/icws"
+	"example.com/icrec/internal/mail/mailtest"
 	"example.com/icrec/internal/testutil"
 )
 
@@ -204,6 +206,9 @@ func TestServeExportFlags(t *testing.T) {
 		{[]string{"--public-http-url", "http://x.example.com?a=b"}, "--public-http-url"},
 		{[]string{"--https", "", "--http", "127.0.0.1:0"}, "--public-https-url"},
 		{[]string{"--link-keys", "k1:short"}, "--link-keys"},
+		{[]string{"--smtp-url", "ftp://mail.example.com"}, "--smtp-url"},
+		{[]string{"--smtp-url", "smtp://mail.example.com"}, "--smtp-url"}, // no from=
+		{[]string{"--email-max-attach", "0"}, "--email-max-attach"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			args := append([]string{"serve", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--metrics", ""}, tc.args...)
@@ -213,5 +218,28 @@ func TestServeExportFlags(t *testing.T) {
 				t.Errorf("exit %d, %v; want exit 2 naming %s", exitCode(err), err, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeSendAsEmail sends a demo recording through a real SMTP server
+// on loopback, end to end.
+func TestServeSendAsEmail(t *testing.T) {
+	smtp := mailtest.Start(t)
+	s := startServe(t, t.TempDir(), "--smtp-url", "smtp://"+smtp.Addr+"?starttls=none&from=recorder@example.com")
+	id := demoRecording(t, s, "Call/Support")
+	c := jarClient(&http.Client{})
+	session, csrf := icwsLogin(t, c, s.http, "admin")
+	body := `{"toParticipants":{"emailAddresses":[{"displayName":"QA","address":"qa@example.com"}]},"emailSubject":"For review","emailBody":"See the attachment."}`
+	resp, b := call(t, c, "PUT", session+"/recordings/"+id+"/send-as-email", body, csrf)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("send-as-email: %s %s", resp.Status, b)
+	}
+	got := smtp.Wait(1, 10*time.Second)
+	if len(got) != 1 || got[0].Rcpts[0] != "qa@example.com" || !bytes.Contains(got[0].Data, []byte(`filename="Call-`)) {
+		t.Fatalf("the mail server received %d messages", len(got))
+	}
+	resp, b = call(t, c, "GET", s.http+"/icws/connection/features/recordings", "", nil)
+	if !strings.Contains(string(b), `"version":6`) {
+		t.Errorf("recordings feature: %s %s", resp.Status, b)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"example.com/icrec"
 	"example.com/icrec/internal/datadir"
+	"example.com/icrec/internal/mail"
 	"example.com/icrec/internal/signedurl"
 )
 
@@ -97,4 +98,22 @@ func newSigner(ring *signedurl.Keyring, log *slog.Logger) *signedurl.Signer {
 	s := signedurl.New(ring, time.Now)
 	s.Log = log // a key file that cannot be reread is worth a line
 	return s
+}
+
+// mailer returns the mail server that send-as-email uses, or nil without
+// --smtp-url.
+func (r recorderConfig) mailer(log *slog.Logger) (icrec.Mailer, error) {
+	if r.smtpURL == "" {
+		log.Info("send-as-email is off: no --smtp-url")
+		return nil, nil
+	}
+	cfg, err := mail.ParseURL(r.smtpURL)
+	if err != nil {
+		return nil, usagef("serve", "--smtp-url: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usagef("serve", "--smtp-url: %v", err)
+	}
+	log.Info("send-as-email", "mail_server", cfg)
+	return mail.New(cfg, log).Mailer(), nil
 }

@@ -74,6 +74,8 @@ type recorderConfig struct {
 	exportTTL   time.Duration
 	bindClient  bool
 	linkKeys    string // keys given by flag or environment instead of the key file
+	smtpURL     string // the mail server for send-as-email; empty: none
+	maxAttach   int64
 }
 
 func runServe(ctx context.Context, args []string, e env) error {
@@ -109,6 +111,8 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.DurationVar(&c.recorder.exportTTL, "export-ttl", archive.DefaultExportTTL, "how long an export link works (at most 168h)")
 	fs.BoolVar(&c.recorder.bindClient, "export-bind-client", false, "an export link works only from the client address that asked for it")
 	fs.StringVar(&c.recorder.linkKeys, "link-keys", "", "export link signing `keys` as ID:BASE64,... (the first signs); default: the key file in the data directory, see 'icrec keys'")
+	fs.StringVar(&c.recorder.smtpURL, "smtp-url", "", "mail server for send-as-email: smtp://[user[:password]@]host[:port]?from=ADDRESS (STARTTLS required) or smtps://...; empty: send-as-email answers 410")
+	fs.Int64Var(&c.recorder.maxAttach, "email-max-attach", archive.DefaultMaxAttach, "most media `bytes` one email carries as attachments; larger recordings are sent as export links")
 	pos, err := parseFlags(fs, "serve", args)
 	if err != nil {
 		return err
@@ -151,6 +155,8 @@ func (c *serveConfig) validate() ([]netip.Prefix, error) {
 		return nil, usagef("serve", "--drain-delay must not be negative and --shutdown-timeout must be positive")
 	case c.demoPassword != "" && !c.demo:
 		return nil, usagef("serve", "--demo-password needs --demo")
+	case c.recorder.maxAttach <= 0:
+		return nil, usagef("serve", "--email-max-attach must be positive, not %d", c.recorder.maxAttach)
 	case c.recorder.exportTTL <= 0 || c.recorder.exportTTL > archive.MaxExportTTL:
 		return nil, usagef("serve", "--export-ttl must be positive and at most %v, not %v", archive.MaxExportTTL, c.recorder.exportTTL)
 	}
@@ -235,9 +241,10 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	if err != nil {
 		return err
 	}
-	recordings := a.newArchive(archive.Exports{
-		Signer: signer, TTL: c.recorder.exportTTL, BindClient: c.recorder.bindClient, Disabled: !c.recorder.export,
-	})
+	mailer, err := c.recorder.mailer(log)
+	if err != nil {
+		return err
+	}
 	if c.demo {
 		if err := seedDemo(ctx, a, sessions, c.demoPassword, e.stdout, log); err != nil {
 			return err
@@ -260,6 +267,10 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 		return err
 	}
 	log.Info("export links", "base", exportBase, "enabled", c.recorder.export, "ttl", c.recorder.exportTTL.String(), "bind_client", c.recorder.bindClient)
+	recordings := a.newArchive(archive.Exports{
+		Signer: signer, TTL: c.recorder.exportTTL, BindClient: c.recorder.bindClient, Disabled: !c.recorder.export, BaseURL: exportBase,
+	})
+	recordings.UseMail(archive.Email{Mailer: mailer, MaxAttach: c.recorder.maxAttach})
 
 	var tlsConfig *tls.Config
 	if c.httpsAddr != "" {

@@ -21,6 +21,7 @@ type Service struct {
 	blobs      icrec.BlobStore
 	audit      icrec.Auditor
 	exports    Exports
+	email      Email
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -35,7 +36,25 @@ type Exports struct {
 	// Disabled turns export off, as --recorder-export=false does for a
 	// compliance lock-down: export-uri and links answer 410.
 	Disabled bool
+	// BaseURL is the public base of links (https://host:8019), for the
+	// links that emails carry.
+	BaseURL string
 }
+
+// Email configures send-as-email. A Service without a Mailer sends none:
+// send-as-email answers 410, as for a call this server's configuration
+// removed.
+type Email struct {
+	Mailer icrec.Mailer
+	// MaxAttach is the most media bytes one email carries as attachments;
+	// larger recordings go as export links instead. Zero means
+	// DefaultMaxAttach.
+	MaxAttach int64
+}
+
+// DefaultMaxAttach keeps emails under the 10 MB that common mail servers
+// accept after base64's third more.
+const DefaultMaxAttach = 7 << 20
 
 // Export link lifetimes.
 const (

@@ -118,7 +118,7 @@ func TestConnect(t *testing.T) {
 				"defaultWorkstationId": "null",
 				"effectiveStation":     "null",
 				"serverTimeInfo":       `{"serverUtcTime":"20260102T030405Z"}`,
-				"features":             `[{"featureId":"connection","version":11},{"featureId":"messaging","version":2},{"featureId":"recordings","version":2}]`,
+				"features":             `[{"featureId":"connection","version":11},{"featureId":"messaging","version":2},{"featureId":"recordings","version":6}]`,
 				"purecloudIntegration": `{"integrationEnabled":false}`,
 			} {
 				if got := string(m[k]); got != want {
@@ -314,9 +314,9 @@ func TestConnectionResources(t *testing.T) {
 	for _, tc := range []struct {
 		path, want string
 	}{
-		{"/icws/connection/features", `{"featureInfoList":[{"featureId":"connection","version":11},{"featureId":"messaging","version":2},{"featureId":"recordings","version":2}]}`},
+		{"/icws/connection/features", `{"featureInfoList":[{"featureId":"connection","version":11},{"featureId":"messaging","version":2},{"featureId":"recordings","version":6}]}`},
 		{"/icws/connection/features/messaging", `{"featureId":"messaging","version":2}`},
-		{"/icws/connection/features/recordings", `{"featureId":"recordings","version":2}`},
+		{"/icws/connection/features/recordings", `{"featureId":"recordings","version":6}`},
 		{"/icws/connection/features/CONNECTION", `{"featureId":"connection","version":11}`},
 		{"/icws/connection/version", `{"majorVersion":"0","minorVersion":"1","su":"0","build":"test","productId":"icrec","codebaseId":"icrec"}`},
 		{"/icws/connection/server-time", `{"serverUtcTime":"20260102T030405Z"}`},

@@ -25,6 +25,7 @@ var statusByKind = [...]int{
 	icrec.TooLarge:            http.StatusRequestEntityTooLarge,
 	icrec.Unavailable:         http.StatusServiceUnavailable,
 	icrec.RangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
+	icrec.Upstream:            http.StatusInternalServerError,
 }
 
 // Status returns the HTTP status for an error.
@@ -47,7 +48,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 
 func writeErrorBody(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, body icws.Error) {
 	status := Status(err)
-	if status == http.StatusInternalServerError {
+	if icrec.IsKind(err, icrec.Upstream) {
+		// The message names the failing service; the log keeps the cause.
+		log.WarnContext(r.Context(), "upstream failure", "request_id", requestID(r), "err", err)
+		body.Message = icrec.ErrorMessage(err) + " (request id " + requestID(r) + ")"
+	} else if status == http.StatusInternalServerError {
 		id := requestID(r)
 		switch {
 		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,8 @@ import (
 	"example.com/icrec/internal/auth"
 	"example.com/icrec/internal/fsblob"
 	"example.com/icrec/internal/httpapi"
+	"example.com/icrec/internal/mail"
+	"example.com/icrec/internal/mail/mailtest"
 	"example.com/icrec/internal/messaging"
 	"example.com/icrec/internal/passwd"
 	"example.com/icrec/internal/signedurl"
@@ -79,6 +83,9 @@ type env struct {
 	keys     *signedurl.Keyring
 	exports  archive.Exports
 	archive  *archive.Service
+	// smtp, with withMail, receives what send-as-email sends.
+	smtp      *mailtest.Server
+	maxAttach int64
 }
 
 type option func(*env)
@@ -87,6 +94,12 @@ func withConfig(f func(*httpapi.Config)) option { return func(e *env) { f(&e.cfg
 func withAuth(f func(*auth.Config)) option      { return func(e *env) { f(&e.acfg) } }
 func withExports(f func(*archive.Exports)) option {
 	return func(e *env) { f(&e.exports) }
+}
+
+// withMail starts a real SMTP server for send-as-email; emails carry up to
+// maxAttach bytes of attachments.
+func withMail(maxAttach int64) option {
+	return func(e *env) { e.smtp, e.maxAttach = mailtest.Start(e.t), maxAttach }
 }
 func withTLS() option {
 	return func(e *env) { e.srv = httptest.NewUnstartedServer(nil); e.srv.EnableHTTP2 = true }
@@ -145,9 +158,16 @@ func newEnvOn(t testing.TB, db *sqlite.DB, opts ...option) *env {
 		}
 		e.exports.Signer = signedurl.New(e.keys, e.clock.Now)
 	}
-	e.archive = archive.New(db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
 	if e.cfg.ExportBase == "" {
 		e.cfg.ExportBase = "https://recorder.example.com:8019"
+	}
+	e.exports.BaseURL = e.cfg.ExportBase
+	e.archive = archive.New(db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
+	if e.smtp != nil {
+		host, port, _ := net.SplitHostPort(e.smtp.Addr)
+		p, _ := strconv.Atoi(port)
+		sender := mail.New(mail.Config{Host: host, Port: p, TLSMode: mail.NoTLS, From: "recorder@example.com", Timeout: 5 * time.Second}, log)
+		e.archive.UseMail(archive.Email{Mailer: sender.Mailer(), MaxAttach: e.maxAttach})
 	}
 	e.state = httpapi.NewState(db.Ping)
 	h := httpapi.NewServer(log, e.cfg, e.sessions, e.archive, e.hub, e.metrics, e.state, e.clock.Now)

@@ -167,3 +167,41 @@ func handlePlaybackURI(log *slog.Logger, base string, recordings *archive.Servic
 		})
 	})
 }
+
+// handleSendAsEmail answers PUT .../recordings/{recordingId}/send-as-email
+// with 204 once the mail server has taken the message.
+func handleSendAsEmail(log *slog.Logger, maxBody int64, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := readBody(w, r, maxBody)
+		if err == nil {
+			var m icrec.Email
+			if m, err = icws.ParseEmailParameters(b); err == nil {
+				err = recordings.SendAsEmail(r.Context(), icrec.SessionFromContext(r.Context()), []string{r.PathValue("recordingId")}, m, info(r).clientAddr)
+			}
+		}
+		noContent(w, r, log, err)
+	})
+}
+
+// handleSendManyAsEmail answers PUT .../recordings/send-as-email: several
+// recordings in one message.
+func handleSendManyAsEmail(log *slog.Logger, maxBody int64, recordings *archive.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := readBody(w, r, maxBody)
+		if err == nil {
+			var ids []string
+			var m icrec.Email
+			if ids, m, err = icws.ParseRecordingsEmail(b); err == nil {
+				if len(ids) > maxEmailRecordings {
+					err = icrec.InvalidProperty("recordings.recordingIds", "%d recordings are named; one email carries at most %d.", len(ids), maxEmailRecordings)
+				} else {
+					err = recordings.SendAsEmail(r.Context(), icrec.SessionFromContext(r.Context()), ids, m, info(r).clientAddr)
+				}
+			}
+		}
+		noContent(w, r, log, err)
+	})
+}
+
+// maxEmailRecordings bounds one batch send-as-email.
+const maxEmailRecordings = 100

@@ -387,3 +387,52 @@ func TestPlaybackURIDisabled(t *testing.T) {
 	resp, body := e.do(e.client(false), "GET", recPath(s, callID, "playback-uri"), "", s.headers())
 	checkError(t, resp, body, 410, icrec.IDGone, 0)
 }
+
+// featureEndpoints lists, per feature version, the calls it adds, as the
+// ICWS documentation assigns them (icws-reference §5.1).
+var featureEndpoints = map[string]map[int][]struct{ method, path string }{
+	"recordings": {
+		2: {
+			{"GET", "/recordings/" + callID + "/export-uri"},
+			{"GET", "/recordings/" + callID + "/attributes"},
+			{"PUT", "/recordings/" + callID + "/send-as-email"},
+			{"PUT", "/recordings/send-as-email"},
+		},
+		6: {
+			{"GET", "/recordings/" + callID + "/media-details"},
+			{"POST", "/recordings/" + callID + "/retention-expiration"},
+		},
+	},
+}
+
+// TestFeatureVersions fails if an advertised feature version names a call
+// that icrec does not route: every call of every version up to the one
+// advertised must answer something other than "no resource at this path".
+func TestFeatureVersions(t *testing.T) {
+	e := newEnv(t)
+	e.seedRecordings()
+	admin := e.login("admin")
+	_, body := e.do(e.client(false), "GET", "/icws/connection/features", "", nil)
+	var got icws.FeatureInfos
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range got.FeatureInfoList {
+		for version, calls := range featureEndpoints[f.FeatureID] {
+			if version > f.Version {
+				continue
+			}
+			for _, c := range calls {
+				resp, body := e.do(e.client(false), c.method, "/icws/"+admin.id+c.path, "{}", admin.headers())
+				if resp.StatusCode == 404 && strings.Contains(string(body), "There is no resource at") || resp.StatusCode == 405 {
+					t.Errorf("%s %d is advertised, but %s %s answers %s %s", f.FeatureID, f.Version, c.method, c.path, resp.Status, body)
+				}
+				checked++
+			}
+		}
+	}
+	if checked != 6 {
+		t.Errorf("checked %d calls, want the 6 of recordings 2 and 6: is recordings advertised?", checked)
+	}
+}

@@ -41,6 +41,8 @@ func addRoutes(mux *http.ServeMux, log *slog.Logger, cfg Config, sessions *auth.
 	mux.Handle("PUT /icws/{sessionId}/recordings/{recordingId}/tags", session(handleAddTags(log, cfg.MaxBodyBytes, recordings)))
 	mux.Handle("DELETE /icws/{sessionId}/recordings/{recordingId}/tags", session(handleDeleteTag(log, recordings)))
 	mux.Handle("POST /icws/{sessionId}/recordings/{recordingId}/retention-expiration", session(handleRetentionExpiration(log, cfg.MaxBodyBytes, recordings)))
+	mux.Handle("PUT /icws/{sessionId}/recordings/{recordingId}/send-as-email", session(handleSendAsEmail(log, cfg.MaxBodyBytes, recordings)))
+	mux.Handle("PUT /icws/{sessionId}/recordings/send-as-email", session(handleSendManyAsEmail(log, cfg.MaxBodyBytes, recordings)))
 	mux.Handle("POST /icws/{sessionId}/recordings/play/station-audio/start/{recordingId}", session(handleNoStation(log)))
 	mux.Handle("POST /icws/{sessionId}/recordings/play/station-audio/stop/{playbackInteractionId}", session(handleNoStation(log)))
 
