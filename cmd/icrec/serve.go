@@ -45,6 +45,8 @@ Examples:
   icrec serve --data /var/lib/icrec --https :443 --http "" \
       --tls-cert /etc/icrec/tls.crt --tls-key /etc/icrec/tls.key
   ICREC_IDLE_TIMEOUT=10m icrec serve --cors-origin https://agent.example.com
+  icrec serve --public-https-url https://recorder.example.com --export-ttl 15m
+  ICREC_SMTP_URL='smtp://icrec:PASSWORD@mail.example.com?from=recorder@example.com' icrec serve
 `
 
 type serveConfig struct {
