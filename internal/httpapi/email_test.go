@@ -85,9 +85,8 @@ func TestSendAsEmail(t *testing.T) {
 		t.Errorf("attachment call.wav: %d bytes, want the %d of the recording", len(files["call.wav"]), len(f.call))
 	}
 	kind := icrec.AuditEmail
-	events, _ := e.db.FindAudit(t.Context(), icrec.AuditFilter{Kind: &kind})
 	e.audit.Close(t.Context())
-	if events, _ = e.db.FindAudit(t.Context(), icrec.AuditFilter{Kind: &kind}); len(events) != 1 || events[0].Outcome != "ok" || !strings.Contains(events[0].Detail, "jane@example.com") {
+	if events, _ := e.db.FindAudit(t.Context(), icrec.AuditFilter{Kind: &kind}); len(events) != 1 || events[0].Outcome != "ok" || !strings.Contains(events[0].Detail, "jane@example.com") {
 		t.Errorf("audit: %+v", events)
 	}
 }

@@ -36,7 +36,7 @@ func TestMediaDetails(t *testing.T) {
 	if d.NumAttachments == nil || *d.NumAttachments != 2 || d.MediaType != icrec.MediaEmail {
 		t.Errorf("email media-details %s: want numAttachments 2 and mediaType 4", body)
 	}
-	resp, body = e.do(e.client(false), "GET", recPath(admin, callID, "media-details"), "", admin.headers())
+	_, body = e.do(e.client(false), "GET", recPath(admin, callID, "media-details"), "", admin.headers())
 	if strings.Contains(string(body), "numAttachments") || !strings.Contains(string(body), `"duration":6.25`) || !strings.Contains(string(body), `"recordingDate":"20240131T101500Z"`) {
 		t.Errorf("call media-details %s", body)
 	}
