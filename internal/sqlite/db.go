@@ -281,6 +281,33 @@ func (d *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// prepared returns tx as a querier whose queries are prepared once
+// (readStmt), for the reads that every request makes with fixed SQL.
+func (d *DB) prepared(tx *sql.Tx) querier { return preparedTx{d, tx} }
+
+type preparedTx struct {
+	d  *DB
+	tx *sql.Tx
+}
+
+func (p preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return p.tx.ExecContext(ctx, query, args...)
+}
+
+func (p preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.d.query(ctx, p.tx, query, args...)
+}
+
+func (p preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := p.d.readStmt(ctx, query)
+	if err != nil {
+		// A Row carries its error to Scan; QueryRow on the transaction
+		// yields the same error unprepared.
+		return p.tx.QueryRowContext(ctx, query, args...)
+	}
+	return p.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+}
+
 // query runs the read query, prepared once (readStmt), in tx.
 func (d *DB) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
 	s, err := d.readStmt(ctx, query)

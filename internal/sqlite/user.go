@@ -49,7 +49,7 @@ func (d *DB) CreateUser(ctx context.Context, u *icrec.User) error {
 func (d *DB) FindUserByID(ctx context.Context, id string) (*icrec.User, error) {
 	var u *icrec.User
 	err := d.read(ctx, func(tx *sql.Tx) (err error) {
-		u, err = findUser(ctx, tx, icrec.FoldID(id))
+		u, err = findUser(ctx, d.prepared(tx), icrec.FoldID(id))
 		return err
 	})
 	if err != nil {
