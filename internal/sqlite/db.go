@@ -65,6 +65,12 @@ type DB struct {
 	// readStmts holds the read queries prepared on first use (see
 	// readStmt), by query text.
 	readStmts sync.Map
+	// readTxs admits readers-1 read transactions at a time, so that one
+	// reader connection is always left for readStmt: a transaction that
+	// prepares a statement on first use needs a second connection while
+	// it holds its own, and with every connection held by such a
+	// transaction none would ever come free.
+	readTxs chan struct{}
 }
 
 // Open opens the database at path, creating the file if it does not exist,
@@ -85,7 +91,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (_ *DB, err er
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	d := &DB{now: now}
+	d := &DB{now: now, readTxs: make(chan struct{}, readers-1)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -253,6 +259,12 @@ type querier interface {
 // read runs f in a read-only transaction, so that it sees one consistent
 // state of the database even across several queries.
 func (d *DB) read(ctx context.Context, f func(tx *sql.Tx) error) error {
+	select {
+	case d.readTxs <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.readTxs }()
 	tx, err := d.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -262,7 +274,8 @@ func (d *DB) read(ctx context.Context, f func(tx *sql.Tx) error) error {
 }
 
 // readStmt returns query prepared on the reader pool, preparing it on
-// first use. The listings build their queries from a filter, so there are
+// first use, on a connection other than the caller's transaction's (see
+// readTxs). The listings build their queries from a filter, so there are
 // a few hundred at most; preparing one costs more than running it (SQLite
 // parses and plans the children's five-way UNION ALL anew each time), so
 // each is prepared once and kept until Close.

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -463,5 +464,45 @@ func TestOpenConcurrently(t *testing.T) {
 			return
 		}
 		mustClose(t, mustOpen(t, path, time.Now))
+	}
+}
+
+// TestConcurrentFirstReads: many reads at once on a new database, each
+// preparing its statement on first use inside its transaction, all finish.
+// Before read transactions left a connection free for preparing, a burst
+// like this could take every reader connection and wait for one for ever.
+func TestConcurrentFirstReads(t *testing.T) {
+	for round := range 20 {
+		d := mustOpen(t, newPath(t), time.Now)
+		if err := d.CreateUser(t.Context(), &icrec.User{ID: "agent1", PasswordHash: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := range 64 {
+			wg.Go(func() {
+				var err error
+				switch i % 4 {
+				case 0:
+					_, err = d.FindUserByID(ctx, "agent1")
+				case 1:
+					_, err = d.FindRecordings(ctx, icrec.RecordingFilter{Workgroup: ptr("Support")})
+				case 2:
+					_, err = d.ListPolicies(ctx)
+				default:
+					_, err = d.FindAudit(ctx, icrec.AuditFilter{Limit: 10})
+				}
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		cancel()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: a concurrent first read failed (a deadlock ends at the deadline): %v", round, err)
+		}
 	}
 }
