@@ -28,6 +28,12 @@ const (
 	// AuditEmail records a recording sent by email, or an attempt that
 	// failed.
 	AuditEmail AuditKind = "recording.email"
+	// AuditRetentionDelete records a recording that retention is about
+	// to delete: written before the deletion, so that no recording goes
+	// unrecorded.
+	AuditRetentionDelete AuditKind = "retention.delete"
+	// AuditHoldChange records a legal hold placed or released.
+	AuditHoldChange AuditKind = "admin.hold"
 )
 
 // AuditEvent is one entry of the audit trail. Events form a hash chain:

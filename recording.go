@@ -185,9 +185,16 @@ type RecordingStore interface {
 	FindRecordings(ctx context.Context, f RecordingFilter) ([]*Recording, error)
 	// CountRecordings returns the number of recordings.
 	CountRecordings(ctx context.Context) (int, error)
-	// DeleteRecording removes a recording (not its blob). Returns NotFound
-	// if there is none.
-	DeleteRecording(ctx context.Context, id string) error
+	// DeleteRecordings removes recordings (not their blobs) by id, in any
+	// letter case, in one transaction: all or none. Ids of recordings not
+	// in the catalogue are skipped. It returns how many were removed.
+	DeleteRecordings(ctx context.Context, ids ...string) (int, error)
+	// ExpiredRecordings returns, with their children, up to limit
+	// recordings whose expiration date is set and not after now, ordered
+	// by id, starting after the id after ("" starts at the beginning).
+	// Recordings without an expiration date never expire. limit must be
+	// positive.
+	ExpiredRecordings(ctx context.Context, now time.Time, after string, limit int) ([]*Recording, error)
 
 	// AddPendingBlobs records, durably, in one transaction and before the
 	// blobs are written, that blobs are about to be stored for recordings

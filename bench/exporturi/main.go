@@ -127,7 +127,7 @@ func run(conc int, dur, warm time.Duration, logMode, cpuProfile string) error {
 	}
 	signer := signedurl.New(ring, time.Now)
 	signer.Log = log
-	recordings := archive.New(db, db, db, blobs, trail, archive.Exports{Signer: signer, TTL: archive.DefaultExportTTL}, log, time.Now)
+	recordings := archive.New(db, db, db, db, blobs, trail, archive.Exports{Signer: signer, TTL: archive.DefaultExportTTL}, log, time.Now)
 
 	if err := importOne(ctx, tmp, data, recordings); err != nil {
 		return err

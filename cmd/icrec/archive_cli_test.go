@@ -58,7 +58,7 @@ func TestImportCommand(t *testing.T) {
 	}
 	_, errOut, code = runCLI(t, env, "", "import", manifest)
 	lock.Release()
-	if code != exitFailure || !strings.Contains(errOut, "another icrec import or fsck is working on") {
+	if code != exitFailure || !strings.Contains(errOut, "another icrec import, fsck or retention sweep is working on") {
 		t.Errorf("import while locked: exit %d, %s", code, errOut)
 	}
 

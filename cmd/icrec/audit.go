@@ -84,7 +84,7 @@ func runAuditList(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&until, "until", "", "only events before this `time`")
 	fs.StringVar(&user, "user", "", "only events of this `user` id")
 	fs.StringVar(&recording, "recording", "", "only events about this `recording` id")
-	fs.StringVar(&kind, "kind", "", "only events of this `kind` (login, login.failed, logout, export.issued, export.download, denied, admin.user, admin.policy, admin.key, admin.import, recording.change, recording.email)")
+	fs.StringVar(&kind, "kind", "", "only events of this `kind` (login, login.failed, logout, export.issued, export.download, denied, admin.user, admin.policy, admin.key, admin.import, admin.hold, recording.change, recording.email, retention.delete)")
 	fs.IntVar(&limit, "limit", 0, "print at most `N` events; 0 prints all")
 	fs.BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
 	pos, err := dataFlags(fs, "audit list", args, e, &data)
@@ -146,7 +146,7 @@ func knownAuditKind(k icrec.AuditKind) bool {
 	switch k {
 	case icrec.AuditLogin, icrec.AuditLoginFailed, icrec.AuditLogout, icrec.AuditExportIssued, icrec.AuditDownload,
 		icrec.AuditDenied, icrec.AuditUserChange, icrec.AuditPolicyChange, icrec.AuditKeyChange, icrec.AuditImport,
-		icrec.AuditRecordingChange, icrec.AuditEmail:
+		icrec.AuditRecordingChange, icrec.AuditEmail, icrec.AuditRetentionDelete, icrec.AuditHoldChange:
 		return true
 	}
 	return false

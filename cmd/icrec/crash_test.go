@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"example.com/icrec"
 	"example.com/icrec/internal/archive"
 )
 
@@ -125,4 +126,127 @@ func writeWAVLike(t *testing.T, path string, size int, rng *rand.Rand) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRetentionSurvivesKill kills a real icrec retention sweep (SIGKILL) at
+// random moments. After each kill, it opens the archive as the next start
+// does and checks that every recording is whole or gone, that every
+// recording gone has its retention.delete event on an intact audit trail,
+// and that no held or unexpired recording was touched. Finally a rerun must
+// finish the sweep.
+func TestRetentionSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a real retention sweep many times; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "icrec")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir, data := t.TempDir(), t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const total = 3000
+	expired := map[string]bool{} // id → expired and not held: the sweep's to delete
+	var kept []string            // held or not expired: must survive every round
+	var manifest bytes.Buffer
+	for i := range total {
+		id := fmt.Sprintf("DEAD0000-0000-0000-0000-%012d", i)
+		name := fmt.Sprintf("m/%04d.wav", i)
+		writeWAVLike(t, filepath.Join(dir, name), 4<<10, rng)
+		line := map[string]any{"recordingId": id, "interactionId": fmt.Sprint(i), "mediaType": "Call",
+			"recordingDate": "20200101T000000Z", "expirationDate": "20210101T000000Z", "file": name}
+		switch {
+		case i%10 == 3:
+			line["workgroups"] = []string{"Legal"} // held by query
+			kept = append(kept, id)
+		case i%10 == 7:
+			line["expirationDate"] = "20991231T000000Z"
+			kept = append(kept, id)
+		default:
+			expired[id] = true
+		}
+		json.NewEncoder(&manifest).Encode(line)
+	}
+	mpath := filepath.Join(dir, "manifest.jsonl")
+	if err := os.WriteFile(mpath, manifest.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"import", "--data", data, mpath},
+		{"hold", "add", "Legal", "--query", "workgroup=legal", "--data", data, "--by", "test"},
+	} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("icrec %s: %v\n%s", args[0], err, out)
+		}
+	}
+
+	rounds, killed := 10, 0
+	for round := range rounds {
+		cmd := exec.Command(bin, "retention", "run", "--data", data, "--batch", "50")
+		cmd.Env = append(os.Environ(), "ICREC_DATA=")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			killed++
+		}
+		cmd.Wait()
+		n := checkArchiveWhole(t, data, round)
+		left := checkSweepRecorded(t, data, round, expired, kept)
+		t.Logf("round %d: %d recordings whole, %d expired left", round, n, left)
+	}
+	if killed < rounds/2 {
+		t.Errorf("only %d of %d sweeps were killed before they finished: make the archive larger", killed, rounds)
+	}
+	out, err := exec.Command(bin, "retention", "run", "--data", data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the sweep after the kills failed: %v\n%s", err, out)
+	}
+	checkArchiveWhole(t, data, rounds)
+	if left := checkSweepRecorded(t, data, rounds, expired, kept); left != 0 {
+		t.Errorf("%d expired recordings left after the final sweep\n%s", left, out)
+	}
+	if out, err := exec.Command(bin, "audit", "verify", "--data", data).CombinedOutput(); err != nil {
+		t.Errorf("audit verify: %v\n%s", err, out)
+	}
+}
+
+// checkSweepRecorded checks that every kept recording is still there and
+// that every expired one gone has a retention.delete event; it returns how
+// many expired ones are left.
+func checkSweepRecorded(t *testing.T, data string, round int, expired map[string]bool, kept []string) int {
+	t.Helper()
+	ctx := context.Background()
+	a, err := openApp(ctx, data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("round %d: open: %v", round, err)
+	}
+	defer a.Close()
+	for _, id := range kept {
+		if _, err := a.db.FindRecordingByID(ctx, id); err != nil {
+			t.Errorf("round %d: kept recording %s: %v", round, id, err)
+		}
+	}
+	kind := icrec.AuditRetentionDelete
+	events, err := a.db.FindAudit(ctx, icrec.AuditFilter{Kind: &kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	for _, e := range events {
+		recorded[e.RecordingID] = true
+	}
+	left := 0
+	for id := range expired {
+		_, err := a.db.FindRecordingByID(ctx, id)
+		switch {
+		case err == nil:
+			left++
+		case !icrec.IsKind(err, icrec.NotFound):
+			t.Fatal(err)
+		case !recorded[id]:
+			t.Errorf("round %d: recording %s was deleted without a retention.delete event", round, id)
+		}
+	}
+	return left
 }

@@ -59,7 +59,7 @@ func openApp(ctx context.Context, dir string, log *slog.Logger) (*app, error) {
 // newArchive returns the archive rules over a's stores, issuing export
 // links as exports says.
 func (a *app) newArchive(exports archive.Exports) *archive.Service {
-	return archive.New(a.db, a.db, a.db, a.blobs, a.audit, exports, a.log, time.Now)
+	return archive.New(a.db, a.db, a.db, a.db, a.blobs, a.audit, exports, a.log, time.Now)
 }
 
 // users returns the user and session rules over a's store, auditing every

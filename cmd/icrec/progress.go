@@ -57,6 +57,18 @@ func (p *progress) Printf(format string, args ...any) {
 	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
+// Println prints a line to w, which may be other than the bar's writer
+// (results to standard output, the bar on standard error), clearing the
+// bar first so that the two do not mix on one terminal.
+func (p *progress) Println(w io.Writer, line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	fmt.Fprintln(w, line)
+}
+
 // Finish removes the bar.
 func (p *progress) Finish() {
 	if p.bar == nil {

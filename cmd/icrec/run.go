@@ -70,6 +70,8 @@ Commands:
   user      add, list and manage users
   policy    manage the recording security policies
   rights    explain what a user may do with a recording
+  hold      place, list and release legal holds
+  retention delete expired recordings that no legal hold holds
   audit     list and verify the audit trail
   keys      rotate and list the keys that sign export links
   version   print the version
@@ -110,6 +112,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runDemo(ctx, rest, e)
 	case "audit":
 		return runAudit(ctx, rest, e)
+	case "hold":
+		return runHold(ctx, rest, e)
+	case "retention":
+		return runRetention(ctx, rest, e)
 	case "keys":
 		return runKeys(ctx, rest, e)
 	case "version", "--version", "-version":

@@ -65,6 +65,7 @@ type serveConfig struct {
 	demo                    bool
 	demoPassword            string
 	recorder                recorderConfig
+	retentionEvery          time.Duration
 }
 
 // recorderConfig is the Interaction Recorder's export configuration.
@@ -115,6 +116,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&c.recorder.linkKeys, "link-keys", "", "export link signing `keys` as ID:BASE64,... (the first signs); default: the key file in the data directory, see 'icrec keys'")
 	fs.StringVar(&c.recorder.smtpURL, "smtp-url", "", "mail server for send-as-email: smtp://[user[:password]@]host[:port]?from=ADDRESS (STARTTLS required) or smtps://...; empty: send-as-email answers 410")
 	fs.Int64Var(&c.recorder.maxAttach, "email-max-attach", archive.DefaultMaxAttach, "most media `bytes` one email carries as attachments; larger recordings are sent as export links")
+	fs.DurationVar(&c.retentionEvery, "retention-interval", time.Hour, "delete expired recordings not under legal hold at start and then this often; 0 disables (see 'icrec retention')")
 	pos, err := parseFlags(fs, "serve", args)
 	if err != nil {
 		return err
@@ -157,6 +159,10 @@ func (c *serveConfig) validate() ([]netip.Prefix, error) {
 		return nil, usagef("serve", "--drain-delay must not be negative and --shutdown-timeout must be positive")
 	case c.demoPassword != "" && !c.demo:
 		return nil, usagef("serve", "--demo-password needs --demo")
+	case c.retentionEvery < 0:
+		return nil, usagef("serve", "--retention-interval must not be negative, not %v", c.retentionEvery)
+	case c.retentionEvery > 0 && c.retentionEvery < time.Minute:
+		return nil, usagef("serve", "--retention-interval must be at least 1m (or 0 to disable), not %v", c.retentionEvery)
 	case c.recorder.maxAttach <= 0:
 		return nil, usagef("serve", "--email-max-attach must be positive, not %d", c.recorder.maxAttach)
 	case c.recorder.exportTTL <= 0 || c.recorder.exportTTL > archive.MaxExportTTL:
@@ -317,6 +323,12 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	var wg sync.WaitGroup
 	wg.Go(func() { sweepSessions(bg, sessions, log) })
 	wg.Go(func() { hub.Watch(bg, 2*time.Second, sessions.KeepAlive) })
+	if c.retentionEvery > 0 {
+		observe := func(s archive.SweepSummary) { m.SweepDone(s.Deleted, s.Held, s.Failed, s.Bytes, time.Now()) }
+		wg.Go(func() { retentionLoop(bg, a, c.retentionEvery, observe, log) })
+	} else {
+		log.Info("retention sweeps are off (--retention-interval 0): expired recordings stay until 'icrec retention run'")
+	}
 
 	serveErr := make(chan error, len(servers))
 	for i, srv := range servers {

@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, dir: t.TempDir(), db: db, blobs: blobs, svc: archive.New(db, db, db, blobs, nil, archive.Exports{}, slog.New(slog.DiscardHandler), time.Now)}
+	return &fixture{t: t, dir: t.TempDir(), db: db, blobs: blobs, svc: archive.New(db, db, db, db, blobs, nil, archive.Exports{}, slog.New(slog.DiscardHandler), time.Now)}
 }
 
 // file writes a media file next to the manifest and returns its SHA-256.

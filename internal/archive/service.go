@@ -20,6 +20,7 @@ type Service struct {
 	users      icrec.UserStore
 	blobs      icrec.BlobStore
 	audit      icrec.Auditor
+	holds      icrec.HoldStore // nil: no holds kept, so no retention
 	exports    Exports
 	email      Email
 	log        *slog.Logger
@@ -65,14 +66,17 @@ const (
 	MaxExportTTL = 7 * 24 * time.Hour
 )
 
-// New returns a Service over the catalogue, the policies, the users and the
-// media. audit receives the events of imports, policy changes and exports;
-// it may be nil for tools that change nothing worth auditing.
-func New(recordings icrec.RecordingStore, policies icrec.PolicyStore, users icrec.UserStore, blobs icrec.BlobStore, audit icrec.Auditor, exports Exports, log *slog.Logger, now func() time.Time) *Service {
+// New returns a Service over the catalogue, the policies, the users, the
+// legal holds and the media. audit receives the events of imports, policy
+// changes and exports; it may be nil for tools that change nothing worth
+// auditing. holds may be nil for tools that never delete recordings: such a
+// Service refuses to place holds or to sweep, since retention that could
+// not see the holds might delete a held recording.
+func New(recordings icrec.RecordingStore, policies icrec.PolicyStore, users icrec.UserStore, holds icrec.HoldStore, blobs icrec.BlobStore, audit icrec.Auditor, exports Exports, log *slog.Logger, now func() time.Time) *Service {
 	if exports.TTL <= 0 {
 		exports.TTL = DefaultExportTTL
 	}
-	return &Service{recordings: recordings, policies: policies, users: users, blobs: blobs, audit: audit, exports: exports, log: log, now: now}
+	return &Service{recordings: recordings, policies: policies, users: users, blobs: blobs, audit: audit, holds: holds, exports: exports, log: log, now: now}
 }
 
 // Recording returns a recording by id, in any letter case, with or without

@@ -27,10 +27,11 @@ const (
 // ErrLocked is returned by TryLock when another process holds the lock.
 var ErrLocked = errors.New("locked")
 
-// Lock is the data directory's archive lock. Imports hold it for their whole
-// run, and cleanup of what a killed import left behind runs only under it,
-// so that cleanup can never remove the work of an import still running. The
-// kernel releases it when the process dies, even by kill -9.
+// Lock is the data directory's archive lock. Imports and retention sweeps
+// hold it for their whole run, and cleanup of what a killed import or sweep
+// left behind runs only under it, so that cleanup can never remove the work
+// of one still running. The kernel releases it when the process dies, even
+// by kill -9.
 type Lock struct {
 	f *os.File
 }
@@ -46,7 +47,7 @@ func TryLock(dir string) (*Lock, error) {
 		holder := readHolder(f)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another icrec import or fsck is working on %s%s: %w", dir, holder, ErrLocked)
+			return nil, fmt.Errorf("another icrec import, fsck or retention sweep is working on %s%s: %w", dir, holder, ErrLocked)
 		}
 		return nil, fmt.Errorf("take the archive lock: %w", err)
 	}

@@ -318,8 +318,8 @@ func TestDownloadLinkStates(t *testing.T) {
 	})
 	t.Run("RecordingDeleted", func(t *testing.T) {
 		link := e.mustExport(admin, chatID, "")
-		if err := e.db.DeleteRecording(t.Context(), chatID); err != nil {
-			t.Fatal(err)
+		if n, err := e.db.DeleteRecordings(t.Context(), chatID); err != nil || n != 1 {
+			t.Fatalf("DeleteRecordings = %d, %v", n, err)
 		}
 		resp, body := get(link, nil)
 		checkError(t, resp, body, 404, icrec.IDNotFound, 0)

@@ -162,7 +162,7 @@ func newEnvOn(t testing.TB, db *sqlite.DB, opts ...option) *env {
 		e.cfg.ExportBase = "https://recorder.example.com:8019"
 	}
 	e.exports.BaseURL = e.cfg.ExportBase
-	e.archive = archive.New(db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
+	e.archive = archive.New(db, db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
 	if e.smtp != nil {
 		host, port, _ := net.SplitHostPort(e.smtp.Addr)
 		p, _ := strconv.Atoi(port)

@@ -17,10 +17,13 @@ import (
 // Metrics records what the HTTP layer observes. It implements
 // httpapi.Metrics.
 type Metrics struct {
-	reg           *prometheus.Registry
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	loginFailures *prometheus.CounterVec
+	reg            *prometheus.Registry
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	loginFailures  *prometheus.CounterVec
+	retention      *prometheus.CounterVec
+	retentionFreed prometheus.Counter
+	lastSweep      prometheus.Gauge
 }
 
 // New registers icrec's metrics. activeSessions is asked for the number of
@@ -42,9 +45,21 @@ func New(log *slog.Logger, activeSessions func(context.Context) (int, error)) *M
 			Name: "icrec_login_failures_total",
 			Help: "Failed logins by reason: bad_credentials, throttled, invalid_request, unsupported, error.",
 		}, []string{"reason"}),
+		retention: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "icrec_retention_recordings_total",
+			Help: "Expired recordings met by retention sweeps, by outcome: deleted, held (under legal hold) or failed.",
+		}, []string{"outcome"}),
+		retentionFreed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "icrec_retention_freed_bytes_total",
+			Help: "Media bytes that retention sweeps deleted.",
+		}),
+		lastSweep: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "icrec_retention_last_sweep_timestamp_seconds",
+			Help: "When the last retention sweep ended, as a Unix time; 0 before the first. Alert if it falls far behind.",
+		}),
 	}
 	m.reg.MustRegister(
-		m.requests, m.duration, m.loginFailures,
+		m.requests, m.duration, m.loginFailures, m.retention, m.retentionFreed, m.lastSweep,
 		sessionsCollector{desc: prometheus.NewDesc("icrec_sessions_active", "Sessions that are neither idle nor expired.", nil, nil), count: activeSessions, log: log},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -72,6 +87,15 @@ func (m *Metrics) ObserveRequest(method, route string, status int, elapsed time.
 // LoginFailed counts a failed login.
 func (m *Metrics) LoginFailed(reason string) {
 	m.loginFailures.WithLabelValues(reason).Inc()
+}
+
+// SweepDone counts the outcome of a retention sweep that ended at end.
+func (m *Metrics) SweepDone(deleted, held, failed int, freed int64, end time.Time) {
+	m.retention.WithLabelValues("deleted").Add(float64(deleted))
+	m.retention.WithLabelValues("held").Add(float64(held))
+	m.retention.WithLabelValues("failed").Add(float64(failed))
+	m.retentionFreed.Add(float64(freed))
+	m.lastSweep.Set(float64(end.UnixNano()) / 1e9)
 }
 
 // Handler serves the metrics in the Prometheus exposition format. A metric

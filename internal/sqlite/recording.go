@@ -366,11 +366,37 @@ func (d *DB) CountRecordings(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// DeleteRecording implements icrec.RecordingStore. The recording's
-// children go with it by ON DELETE CASCADE, within the one statement.
-func (d *DB) DeleteRecording(ctx context.Context, id string) error {
-	res, err := d.w.ExecContext(ctx, "DELETE FROM recordings WHERE id = ?", recordingKey(id))
-	return translate(mustAffect(res, err), "delete recording", recordingWhat(id), "")
+// DeleteRecordings implements icrec.RecordingStore: one transaction, one
+// sync, however many recordings.
+func (d *DB) DeleteRecordings(ctx context.Context, ids ...string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		// Each recording's children go with it by ON DELETE CASCADE.
+		st, err := tx.PrepareContext(ctx, "DELETE FROM recordings WHERE id = ?")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, id := range ids {
+			res, err := st.ExecContext(ctx, recordingKey(id))
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete %d recordings: %w", len(ids), err)
+	}
+	return int(n), nil
 }
 
 // AddPendingBlobs implements icrec.RecordingStore. A key added twice keeps

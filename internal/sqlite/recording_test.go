@@ -57,7 +57,6 @@ func TestRecordingErrorMessages(t *testing.T) {
 	}{
 		// Ids as the caller spelled them.
 		{"FindRecordingByID", findErr, icrec.NotFound, `recording "` + lower + `" not found`},
-		{"DeleteRecording", d.DeleteRecording(ctx, lower), icrec.NotFound, `recording "` + lower + `" not found`},
 		{"RecordingByMediaKey", byKeyErr, icrec.NotFound, `recording with media key "recordings/none" not found`},
 		{"CreateRecordingsExisting", d.CreateRecordings(ctx, []*icrec.Recording{newRecording(rec2), newRecording(rec1)}),
 			icrec.Conflict, `recording "` + rec1 + `" already exists`},

@@ -568,21 +568,28 @@ func testCountRecordings(t *testing.T, open func(t *testing.T) Store) {
 		mustCreateRecordings(t, s, newRecording(1), newRecording(2))
 		mustCreateRecordings(t, s, bareRecording(3))
 		wantRecordingCount(t, s, 3)
-		if err := s.DeleteRecording(t.Context(), guid(2)); err != nil {
-			t.Fatalf("DeleteRecording: %v", err)
-		}
+		mustDeleteRecordings(t, s, 1, guid(2))
 		wantRecordingCount(t, s, 2)
 	})
 }
 
-func testDeleteRecording(t *testing.T, open func(t *testing.T) Store) {
+func mustDeleteRecordings(t *testing.T, s Store, want int, ids ...string) {
+	t.Helper()
+	n, err := s.DeleteRecordings(t.Context(), ids...)
+	if err != nil {
+		t.Fatalf("DeleteRecordings(%q): %v", ids, err)
+	}
+	if n != want {
+		t.Errorf("DeleteRecordings(%q) = %d, want %d", ids, n, want)
+	}
+}
+
+func testDeleteRecordings(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("OK", func(t *testing.T) {
 		s := open(t)
 		r, other := newRecording(1), newRecording(2)
 		mustCreateRecordings(t, s, r, other)
-		if err := s.DeleteRecording(t.Context(), r.ID); err != nil {
-			t.Fatalf("DeleteRecording: %v", err)
-		}
+		mustDeleteRecordings(t, s, 1, r.ID)
 		wantRecordingGone(t, s, r.ID)
 		_, err := s.RecordingByMediaKey(t.Context(), r.Media.Key)
 		wantKind(t, err, icrec.NotFound)
@@ -599,9 +606,7 @@ func testDeleteRecording(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("OKCascades", func(t *testing.T) {
 		s := open(t)
 		mustCreateRecordings(t, s, newRecording(1))
-		if err := s.DeleteRecording(t.Context(), guid(1)); err != nil {
-			t.Fatalf("DeleteRecording: %v", err)
-		}
+		mustDeleteRecordings(t, s, 1, guid(1))
 		r := newRecording(1)
 		r.Participants = r.Participants[1:2]
 		r.Workgroups = nil
@@ -619,21 +624,26 @@ func testDeleteRecording(t *testing.T, open func(t *testing.T) Store) {
 		s := open(t)
 		r := mustCreateRecordings(t, s, newRecording(1))[0]
 		mustAddPendingBlob(t, s, "pending/a")
-		if err := s.DeleteRecording(t.Context(), r.ID); err != nil {
-			t.Fatalf("DeleteRecording: %v", err)
-		}
+		mustDeleteRecordings(t, s, 1, r.ID)
 		checkNames(t, "PendingBlobs", mustPendingBlobs(t, s), []string{"pending/a"})
 	})
 
-	t.Run("ErrNotFound", func(t *testing.T) {
+	// Several at once, in any case, skipping ids that name nothing.
+	t.Run("OKMany", func(t *testing.T) {
 		s := open(t)
-		wantKind(t, s.DeleteRecording(t.Context(), guid(1)), icrec.NotFound)
+		mustCreateRecordings(t, s, newRecording(1), newRecording(2), bareRecording(3), bareRecording(4))
+		mustDeleteRecordings(t, s, 3, strings.ToLower(guid(1)), guid(9), guid(3), guid(4), guid(3))
+		checkNames(t, "recordings left", recordingIDs(mustFindRecordings(t, s, icrec.RecordingFilter{})), []string{guid(2)})
+	})
+
+	t.Run("OKNone", func(t *testing.T) {
+		s := open(t)
+		mustDeleteRecordings(t, s, 0)
+		mustDeleteRecordings(t, s, 0, guid(1))
 		other := mustCreateRecordings(t, s, newRecording(1), newRecording(2))[1]
-		wantKind(t, s.DeleteRecording(t.Context(), guid(3)), icrec.NotFound)
-		if err := s.DeleteRecording(t.Context(), guid(1)); err != nil {
-			t.Fatalf("DeleteRecording: %v", err)
-		}
-		wantKind(t, s.DeleteRecording(t.Context(), guid(1)), icrec.NotFound)
+		mustDeleteRecordings(t, s, 0, guid(3))
+		mustDeleteRecordings(t, s, 1, guid(1))
+		mustDeleteRecordings(t, s, 0, guid(1))
 		checkRecording(t, mustFindRecording(t, s, other.ID), other)
 	})
 }

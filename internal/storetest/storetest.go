@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite for implementations of
-// icrec.UserStore, icrec.SessionStore, icrec.RecordingStore, icrec.PolicyStore
-// and icrec.AuditStore. Every backend runs it from its own tests, so that the
+// icrec.UserStore, icrec.SessionStore, icrec.RecordingStore, icrec.PolicyStore,
+// icrec.AuditStore and icrec.HoldStore. Every backend runs it from its own tests, so that the
 // backends keep the contracts in step:
 //
 //	func TestStore(t *testing.T) {
@@ -51,6 +51,7 @@ type Store interface {
 	icrec.RecordingStore
 	icrec.PolicyStore
 	icrec.AuditStore
+	icrec.HoldStore
 }
 
 // Run runs the suite. open must return a new, empty store for each call,
@@ -77,9 +78,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("FindRecordings", func(t *testing.T) { testFindRecordings(t, open) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, open) })
 	t.Run("CountRecordings", func(t *testing.T) { testCountRecordings(t, open) })
-	t.Run("DeleteRecording", func(t *testing.T) { testDeleteRecording(t, open) })
+	t.Run("DeleteRecordings", func(t *testing.T) { testDeleteRecordings(t, open) })
 	t.Run("PendingBlobs", func(t *testing.T) { testPendingBlobs(t, open) })
 	t.Run("RecordingByMediaKey", func(t *testing.T) { testRecordingByMediaKey(t, open) })
+	t.Run("ExpiredRecordings", func(t *testing.T) { testExpiredRecordings(t, open) })
 	t.Run("EditRecording", func(t *testing.T) { testEditRecording(t, open) })
 	t.Run("CreatePolicy", func(t *testing.T) { testCreatePolicy(t, open) })
 	t.Run("ListPolicies", func(t *testing.T) { testListPolicies(t, open) })
@@ -87,6 +89,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("MovePolicy", func(t *testing.T) { testMovePolicy(t, open) })
 	t.Run("PolicyConcurrency", func(t *testing.T) { testPolicyConcurrency(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("CreateHold", func(t *testing.T) { testCreateHold(t, open) })
+	t.Run("ListHolds", func(t *testing.T) { testListHolds(t, open) })
+	t.Run("DeleteHold", func(t *testing.T) { testDeleteHold(t, open) })
 }
 
 // t0 is the time around which the suite's sessions and tokens live. Its
