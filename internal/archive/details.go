@@ -39,6 +39,16 @@ func (s *Service) Tags(ctx context.Context, sess *icrec.Session, recordingID, cl
 	return r.Tags, nil
 }
 
+// Parsed is a request's input as the HTTP layer decoded it: its value, or
+// why it could not be decoded. The Service takes it, rather than the value
+// alone, so that it reports a bad input only after the recording and the
+// user's right have been checked, in the order ICWS clients expect: 404,
+// then 403, then 400.
+type Parsed[T any] struct {
+	Value T
+	Err   error
+}
+
 // change is an edit of a recording through the API, as its audit event
 // describes it.
 type change struct {
@@ -72,9 +82,12 @@ func (s *Service) edit(ctx context.Context, sess *icrec.Session, recordingID str
 // case, and attributes not given are kept. This is the Direct Usage
 // example's reading of PUT; IceLib's AddRecordingAttributes, which never
 // updates, would make a value impossible to correct through ICWS.
-func (s *Service) SetAttributes(ctx context.Context, sess *icrec.Session, recordingID string, attrs []icrec.Attribute, clientAddr string) error {
+func (s *Service) SetAttributes(ctx context.Context, sess *icrec.Session, recordingID string, attrs Parsed[[]icrec.Attribute], clientAddr string) error {
 	return s.edit(ctx, sess, recordingID, icrec.CanModifyCustomAttributes, clientAddr, "set attributes", func(r *icrec.Recording) (change, error) {
-		norm, err := icrec.NormalizeAttributes(attrs)
+		if attrs.Err != nil {
+			return change{}, attrs.Err
+		}
+		norm, err := icrec.NormalizeAttributes(attrs.Value)
 		if err != nil {
 			return change{}, asProperty(err, "attributesValues")
 		}
@@ -85,13 +98,15 @@ func (s *Service) SetAttributes(ctx context.Context, sess *icrec.Session, record
 		for i, a := range norm {
 			c.Attributes[i] = a.Name
 		}
-		return c, s.recordings.SetAttributes(ctx, r.ID, norm)
+		// The store enforces the cap on the attributes a recording has in
+		// all, old and new; its refusal is about this property too.
+		return c, asProperty(s.recordings.SetAttributes(ctx, r.ID, norm), "attributesValues")
 	})
 }
 
 // DeleteAttribute removes an attribute by name (CanModifyCustomAttributes);
 // a name the recording does not have is not an error.
-func (s *Service) DeleteAttribute(ctx context.Context, sess *icrec.Session, recordingID string, names []string, clientAddr string) error {
+func (s *Service) DeleteAttribute(ctx context.Context, sess *icrec.Session, recordingID string, names Parsed[[]string], clientAddr string) error {
 	return s.edit(ctx, sess, recordingID, icrec.CanModifyCustomAttributes, clientAddr, "delete attribute", func(r *icrec.Recording) (change, error) {
 		name, err := oneQuery("attributeName", names)
 		if err != nil {
@@ -103,22 +118,25 @@ func (s *Service) DeleteAttribute(ctx context.Context, sess *icrec.Session, reco
 
 // AddTags adds tags (CanModifyTags), ignoring case; a tag the recording
 // has already is kept once, in its first spelling.
-func (s *Service) AddTags(ctx context.Context, sess *icrec.Session, recordingID string, tags []string, clientAddr string) error {
+func (s *Service) AddTags(ctx context.Context, sess *icrec.Session, recordingID string, tags Parsed[[]string], clientAddr string) error {
 	return s.edit(ctx, sess, recordingID, icrec.CanModifyTags, clientAddr, "add tags", func(r *icrec.Recording) (change, error) {
-		norm, err := icrec.NormalizeNames("tag", tags)
+		if tags.Err != nil {
+			return change{}, tags.Err
+		}
+		norm, err := icrec.NormalizeNames("tag", tags.Value)
 		if err != nil {
 			return change{}, asProperty(err, "tags")
 		}
 		if len(norm) > icrec.MaxTags {
 			return change{}, icrec.InvalidProperty("tags", "%d tags are given; a recording has at most %d.", len(norm), icrec.MaxTags)
 		}
-		return change{Tags: norm}, s.recordings.AddTags(ctx, r.ID, norm)
+		return change{Tags: norm}, asProperty(s.recordings.AddTags(ctx, r.ID, norm), "tags")
 	})
 }
 
 // DeleteTag removes a tag (CanModifyTags), ignoring case; a tag the
 // recording does not have is not an error.
-func (s *Service) DeleteTag(ctx context.Context, sess *icrec.Session, recordingID string, tags []string, clientAddr string) error {
+func (s *Service) DeleteTag(ctx context.Context, sess *icrec.Session, recordingID string, tags Parsed[[]string], clientAddr string) error {
 	return s.edit(ctx, sess, recordingID, icrec.CanModifyTags, clientAddr, "delete tag", func(r *icrec.Recording) (change, error) {
 		tag, err := oneQuery("tag", tags)
 		if err != nil {
@@ -129,16 +147,21 @@ func (s *Service) DeleteTag(ctx context.Context, sess *icrec.Session, recordingI
 }
 
 // SetRetention sets when a recording expires, for POST
-// .../retention-expiration: at the given date, or now when none is given.
-// A date in the past is refused. recordingRights has no bit for the
-// Recorder's "Modify Retention Expiration Period" right, so icrec asks for
-// WriteAccess, the right to change a recording.
-func (s *Service) SetRetention(ctx context.Context, sess *icrec.Session, recordingID string, when time.Time, given bool, clientAddr string) error {
+// .../retention-expiration: at the given date, or now when none is given
+// (a nil date). A date in the past is refused. recordingRights has no bit
+// for the Recorder's "Modify Retention Expiration Period" right, so icrec
+// asks for WriteAccess, the right to change a recording.
+func (s *Service) SetRetention(ctx context.Context, sess *icrec.Session, recordingID string, date Parsed[*time.Time], clientAddr string) error {
 	return s.edit(ctx, sess, recordingID, icrec.WriteAccess, clientAddr, "set retention", func(r *icrec.Recording) (change, error) {
+		if date.Err != nil {
+			return change{}, date.Err
+		}
 		now := s.now()
-		if !given {
-			when = now
-		} else if when.Before(now.Truncate(time.Second)) {
+		when := now
+		if date.Value != nil {
+			when = *date.Value
+		}
+		if date.Value != nil && when.Before(now.Truncate(time.Second)) {
 			return change{}, icrec.InvalidProperty("expirationDate", "The expiration date %s is in the past; give a date from now on, or none for now.",
 				when.UTC().Format("20060102T150405Z"))
 		}
@@ -147,8 +170,11 @@ func (s *Service) SetRetention(ctx context.Context, sess *icrec.Session, recordi
 }
 
 // oneQuery returns the one value of a required query parameter.
-func oneQuery(name string, values []string) (string, error) {
+func oneQuery(name string, p Parsed[[]string]) (string, error) {
+	values := p.Value
 	switch {
+	case p.Err != nil:
+		return "", p.Err
 	case len(values) == 0:
 		return "", icrec.MissingProperty(name, "The query parameter %s is required.", name)
 	case len(values) > 1:

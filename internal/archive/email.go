@@ -27,7 +27,7 @@ func (s *Service) UseMail(e Email) {
 // MaxAttach bytes; beyond that the message carries an export link to each
 // recording instead, valid for the export TTL. The send is audited, one
 // event per recording, whether it succeeds or fails.
-func (s *Service) SendAsEmail(ctx context.Context, sess *icrec.Session, recordingIDs []string, m icrec.Email, clientAddr string) error {
+func (s *Service) SendAsEmail(ctx context.Context, sess *icrec.Session, recordingIDs []string, params Parsed[icrec.Email], clientAddr string) error {
 	if s.email.Mailer == nil {
 		return icrec.Errorf(icrec.Gone, icrec.IDGone, "Sending recordings by email is not configured on this server: start icrec serve with --smtp-url.")
 	}
@@ -45,6 +45,10 @@ func (s *Service) SendAsEmail(ctx context.Context, sess *icrec.Session, recordin
 			total += r.Media.Size
 		}
 	}
+	if params.Err != nil {
+		return params.Err
+	}
+	m := params.Value
 
 	how := "attached"
 	var err error
@@ -68,13 +72,19 @@ func (s *Service) SendAsEmail(ctx context.Context, sess *icrec.Session, recordin
 		m.Body += body
 		err = s.email.Mailer.Send(ctx, &m)
 	}
-	if icrec.IsKind(err, icrec.Unavailable) {
-		err = &icrec.Error{Kind: icrec.Upstream, ID: icrec.IDInternal, Message: icrec.ErrorMessage(err), Err: err}
-	}
 	detail, _ := json.Marshal(map[string]any{"to": addrs(m.To), "cc": addrs(m.Cc), "media": how, "recordings": len(recs)})
 	outcome := "ok"
 	if err != nil {
+		// The trail keeps the mail server's own words, for the operator.
 		outcome = "failed: " + icrec.ErrorMessage(err)
+	}
+	switch {
+	case icrec.IsKind(err, icrec.Unavailable), icrec.IsKind(err, icrec.Upstream),
+		how == "linked" && icrec.IsKind(err, icrec.TooLarge):
+		// The client hears what happened, not the mail server's address
+		// or replies (internals, per the contract); the log has them.
+		err = &icrec.Error{Kind: icrec.Upstream, ID: icrec.IDInternal, Err: err,
+			Message: "The mail server did not take the message, so nothing was sent; the server's log has its answer under the request id."}
 	}
 	for _, r := range recs {
 		e := &icrec.AuditEvent{Kind: icrec.AuditEmail, UserID: sess.UserID, SessionID: sess.ID, ClientAddr: clientAddr,
@@ -117,7 +127,7 @@ func (s *Service) linkBody(ctx context.Context, sess *icrec.Session, recs []*icr
 	var b strings.Builder
 	fmt.Fprintf(&b, "The recordings are too large to attach (%d bytes). Download them from these links:\n", total)
 	for _, r := range recs {
-		ex, err := s.issue(ctx, sess, r, 0, false, "")
+		ex, err := s.issue(ctx, sess, r, 0, icrec.LinkEmail, "")
 		if err != nil {
 			return "", err
 		}

@@ -27,7 +27,7 @@ type Export struct {
 // the query parameter) must be absent or name one attachment of an email
 // recording (Invalid, property attachmentId). The issue is audited before
 // the link is returned.
-func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordingID string, attachmentID []string, clientAddr string) (*Export, error) {
+func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordingID string, attachmentID Parsed[[]string], clientAddr string) (*Export, error) {
 	if err := s.exportsOn(); err != nil {
 		return nil, err
 	}
@@ -35,11 +35,14 @@ func (s *Service) IssueExport(ctx context.Context, sess *icrec.Session, recordin
 	if err != nil {
 		return nil, err
 	}
-	att, err := ParseAttachmentID(attachmentID, r)
+	if attachmentID.Err != nil {
+		return nil, attachmentID.Err
+	}
+	att, err := ParseAttachmentID(attachmentID.Value, r)
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, sess, r, att, false, clientAddr)
+	return s.issue(ctx, sess, r, att, icrec.LinkExport, clientAddr)
 }
 
 // IssuePlayback issues a playback link for GET .../playback-uri: like an
@@ -53,11 +56,12 @@ func (s *Service) IssuePlayback(ctx context.Context, sess *icrec.Session, record
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, sess, r, 0, true, clientAddr)
+	return s.issue(ctx, sess, r, 0, icrec.LinkPlayback, clientAddr)
 }
 
-// issue signs and audits a link to attachment att of r (0: the media).
-func (s *Service) issue(ctx context.Context, sess *icrec.Session, r *icrec.Recording, att int, playback bool, clientAddr string) (*Export, error) {
+// issue signs and audits a link to attachment att of r (0: the media), for
+// the purpose given.
+func (s *Service) issue(ctx context.Context, sess *icrec.Session, r *icrec.Recording, att int, purpose icrec.LinkPurpose, clientAddr string) (*Export, error) {
 	// A link to media the store has lost could never work: that is the
 	// archive's failure, and the caller should hear of it now.
 	if info, err := s.blobs.Stat(ctx, r.Media.Key); err != nil {
@@ -68,7 +72,7 @@ func (s *Service) issue(ctx context.Context, sess *icrec.Session, r *icrec.Recor
 	link := &icrec.ExportLink{
 		RecordingID: r.ID,
 		Attachment:  att,
-		Playback:    playback,
+		Purpose:     purpose,
 		UserID:      sess.UserID,
 		SessionID:   sess.ID,
 		Expires:     s.now().Add(s.exports.TTL).Truncate(time.Second),
@@ -82,7 +86,7 @@ func (s *Service) issue(ctx context.Context, sess *icrec.Session, r *icrec.Recor
 	}
 	if err := s.record(ctx, &icrec.AuditEvent{Kind: icrec.AuditExportIssued, UserID: sess.UserID, SessionID: sess.ID, ClientAddr: clientAddr,
 		RecordingID: r.ID, Attachment: att, Outcome: "ok",
-		Detail: fmt.Sprintf(`{"link":%q,"expires":%q,"boundTo":%q,"playback":%t}`, link.ID, link.Expires.UTC().Format(time.RFC3339), link.ClientAddr, playback)}); err != nil {
+		Detail: fmt.Sprintf(`{"link":%q,"expires":%q,"boundTo":%q,"purpose":%q}`, link.ID, link.Expires.UTC().Format(time.RFC3339), link.ClientAddr, purpose)}); err != nil {
 		return nil, err
 	}
 	return &Export{Link: link, Token: tok, Recording: r, FileName: fileName(r, att)}, nil
@@ -172,8 +176,9 @@ type Download struct {
 // was issued on, as of now: the token (Forbidden if not valid, Gone if
 // expired), the client address if the link is bound (Forbidden), that the
 // recording still exists (NotFound), and that its user still exists, is
-// enabled and still holds CanExportOrArchive on it (Forbidden). The caller
-// must close Blob.
+// enabled and still holds the right the link's purpose needs on it
+// (Forbidden), and that the stored media is whole (an Internal error
+// otherwise). The caller must close Blob.
 func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*Download, error) {
 	if err := s.exportsOn(); err != nil {
 		return nil, err
@@ -198,7 +203,7 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 		return nil, err
 	}
 	u, err := s.users.FindUserByID(ctx, link.UserID)
-	forbidden := icrec.Errorf(icrec.Forbidden, icrec.IDAccessDenied, "The user of this link may no longer export or play the recording.")
+	forbidden := icrec.Errorf(icrec.Forbidden, icrec.IDAccessDenied, "The user of this link may no longer download the recording.")
 	switch {
 	case icrec.IsKind(err, icrec.NotFound):
 		return deny(forbidden, "user deleted")
@@ -211,11 +216,7 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 	if err != nil {
 		return nil, err
 	}
-	need := icrec.CanExportOrArchive
-	if link.Playback {
-		need = icrec.CanPlay
-	}
-	if !g.Rights.Has(need) {
+	if !g.Rights.Has(link.Purpose.Right()) {
 		return deny(forbidden, "right revoked")
 	}
 	if link.Attachment > len(r.Attachments) {
@@ -227,18 +228,19 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 		// archive, not the client's doing.
 		return nil, fmt.Errorf("archive: open the media of recording %s (icrec fsck shows the cause): %w", r.ID, asInternal(err))
 	}
+	// An attachment is decoded from the stored message, so a damaged
+	// message would make a damaged attachment: both are checked.
+	if info := b.Info(); info.Size != r.Media.Size || !strings.EqualFold(info.SHA256, r.Media.SHA256) {
+		b.Close()
+		return nil, fmt.Errorf("archive: the media of recording %s is %d bytes with SHA-256 %s, the catalogue says %d bytes, %s (run icrec fsck)",
+			r.ID, info.Size, info.SHA256, r.Media.Size, r.Media.SHA256)
+	}
 	d := &Download{Link: link, Recording: r, Blob: b, FileName: fileName(r, link.Attachment), ModTime: r.Created}
 	if link.Attachment > 0 {
 		a := r.Attachments[link.Attachment-1]
 		d.Attachment = &a
 		d.ContentType, d.Size, d.SHA256 = a.ContentType, a.Size, a.SHA256
 		return d, nil
-	}
-	info := b.Info()
-	if info.Size != r.Media.Size || !strings.EqualFold(info.SHA256, r.Media.SHA256) {
-		b.Close()
-		return nil, fmt.Errorf("archive: the media of recording %s is %d bytes with SHA-256 %s, the catalogue says %d bytes, %s (run icrec fsck)",
-			r.ID, info.Size, info.SHA256, r.Media.Size, r.Media.SHA256)
 	}
 	d.ContentType, d.Size, d.SHA256 = r.Media.ContentType, r.Media.Size, r.Media.SHA256
 	return d, nil
@@ -253,16 +255,20 @@ func asInternal(err error) error {
 	return err
 }
 
-// DownloadDone audits a finished download: how many bytes went out, of
-// which range, and with what status.
-func (s *Service) DownloadDone(d *Download, clientAddr, rangeHeader string, status int, bytes int64) {
+// DownloadDone audits a finished download: how many bytes went out of how
+// many the response announced (want; negative if none was announced), of
+// which range, and with what status. A body cut short is "incomplete".
+func (s *Service) DownloadDone(d *Download, clientAddr, rangeHeader string, status int, bytes, want int64) {
 	outcome := "ok"
-	if status >= 400 {
+	switch {
+	case status >= 400:
 		outcome = strconv.Itoa(status)
+	case want >= 0 && bytes < want:
+		outcome = "incomplete"
 	}
 	s.emit(&icrec.AuditEvent{Kind: icrec.AuditDownload, UserID: d.Link.UserID, SessionID: d.Link.SessionID, ClientAddr: clientAddr,
 		RecordingID: d.Recording.ID, Attachment: d.Link.Attachment, Outcome: outcome,
-		Detail: fmt.Sprintf(`{"link":%q,"status":%d,"bytes":%d,"range":%q}`, d.Link.ID, status, bytes, clip(rangeHeader))})
+		Detail: fmt.Sprintf(`{"link":%q,"purpose":%q,"status":%d,"bytes":%d,"range":%q}`, d.Link.ID, d.Link.Purpose, status, bytes, clip(rangeHeader))})
 }
 
 // record writes an audit event and waits until it is durable.
@@ -295,12 +301,9 @@ func (s *Service) emit(e *icrec.AuditEvent) {
 
 // Attributes returns a recording's custom attributes, for a user who may
 // view them.
-func (s *Service) Attributes(ctx context.Context, sess *icrec.Session, recordingID string) ([]icrec.Attribute, error) {
-	r, u, err := s.recordingFor(ctx, sess, recordingID)
+func (s *Service) Attributes(ctx context.Context, sess *icrec.Session, recordingID, clientAddr string) ([]icrec.Attribute, error) {
+	r, err := s.authorized(ctx, sess, recordingID, icrec.CanViewCustomAttributes, clientAddr, "attributes")
 	if err != nil {
-		return nil, err
-	}
-	if err := s.Authorize(ctx, u, r, icrec.CanViewCustomAttributes); err != nil {
 		return nil, err
 	}
 	return r.Attributes, nil

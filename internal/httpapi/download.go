@@ -53,36 +53,68 @@ func handleDownload(log *slog.Logger, recordings *archive.Service) http.Handler 
 		h := w.Header()
 		h.Set("Content-Type", d.ContentType)
 		disposition := "attachment"
-		if d.Link.Playback {
-			disposition = "inline" // for an audio or video element
+		if d.Link.Purpose == icrec.LinkPlayback {
+			disposition = "inline" // for an audio or video element, or a transcript viewer
 		}
 		h.Set("Content-Disposition", contentDisposition(disposition, d.FileName))
 		h.Set("ETag", `"`+d.SHA256+`"`)
 		h.Set("Cache-Control", "private, no-store")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Accept-Ranges", "bytes")
+		// Stored media is whatever was imported: an HTML chat transcript
+		// opened inline must not run script, or reach anything, as this
+		// server's origin.
+		h.Set("Content-Security-Policy", downloadCSP)
 
 		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+		rangeHeader := r.Header.Get("Range")
+		// Deferred, so that a download cut short (the client gone, or an
+		// attachment that fails to decode half-way, which aborts the
+		// response) is audited too, as incomplete.
+		defer func() {
+			want := int64(-1)
+			if r.Method == http.MethodGet && cw.status < 300 {
+				if n, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64); err == nil {
+					want = n
+				}
+			}
+			recordings.DownloadDone(d, ri.clientAddr, rangeHeader, cw.status, cw.n, want)
+		}()
 		if d.Attachment != nil {
 			serveAttachment(cw, r, log, d)
 		} else {
 			servePrimary(cw, r, log, d)
 		}
-		recordings.DownloadDone(d, ri.clientAddr, r.Header.Get("Range"), cw.status, cw.n)
 	})
 }
 
+// downloadCSP sandboxes whatever a download holds when a browser shows it:
+// no script, a unique origin, nothing fetched but inline styles and
+// embedded images, which transcripts use.
+const downloadCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
 // servePrimary sends stored media. Range handling is http.ServeContent's,
-// except that icrec answers an unsatisfiable range with an ICWS error body
-// and ignores a malformed Range header (RFC 9110) instead of refusing it.
+// except that icrec answers an unsatisfiable range with an ICWS error body,
+// ignores a malformed Range header (RFC 9110) instead of refusing it, and
+// takes the unit in any case and with spaces, as parseRange does.
 func servePrimary(w *countingWriter, r *http.Request, log *slog.Logger, d *archive.Download) {
 	if h := r.Header.Get("Range"); h != "" {
+		etag := `"` + d.SHA256 + `"`
 		switch _, err := parseRange(h, d.Size); {
+		case !ifRangeHolds(r, etag, d.ModTime):
+			// A stale If-Range asks for the whole file, whatever the
+			// range (RFC 9110, 13.1.5).
+			r.Header.Del("Range")
 		case errors.Is(err, errMalformedRange):
 			r.Header.Del("Range")
 		case errors.Is(err, errUnsatisfiable):
 			rangeNotSatisfiable(w, r, log, d.Size)
 			return
+		default:
+			// ServeContent reads only the exact "bytes=" form; anything
+			// else it answers with a plain-text 416.
+			_, spec, _ := strings.Cut(h, "=")
+			r.Header.Set("Range", "bytes="+spec)
 		}
 	}
 	var content io.ReadSeeker = d.Blob

@@ -25,13 +25,14 @@ func checkDownloadHeaders(t *testing.T, resp *http.Response, contentType, dispos
 	t.Helper()
 	h := resp.Header
 	for k, want := range map[string]string{
-		"Content-Type":           contentType,
-		"Content-Disposition":    disposition,
-		"ETag":                   `"` + sum + `"`,
-		"Accept-Ranges":          "bytes",
-		"Cache-Control":          "private, no-store",
-		"Referrer-Policy":        "no-referrer",
-		"X-Content-Type-Options": "nosniff",
+		"Content-Type":            contentType,
+		"Content-Disposition":     disposition,
+		"ETag":                    `"` + sum + `"`,
+		"Accept-Ranges":           "bytes",
+		"Cache-Control":           "private, no-store",
+		"Referrer-Policy":         "no-referrer",
+		"X-Content-Type-Options":  "nosniff",
+		"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:",
 	} {
 		if got := h.Get(k); got != want {
 			t.Errorf("%s=%q, want %q", k, got, want)
@@ -427,7 +428,9 @@ func TestDownloadLogsNoToken(t *testing.T) {
 	e.seedRecordings()
 	link := e.mustExport(e.login("admin"), callID, "")
 	token := strings.Split(link, "/")[2]
-	for _, p := range []string{link, "/export/" + token, link + "/extra", "/export/" + token + "x/call.wav"} {
+	for _, p := range []string{link, "/export/" + token, link + "/extra", "/export/" + token + "x/call.wav",
+		"/export//" + token + "/call.wav", "/export/./" + token, "//export/" + token, "/EXPORT/" + token, "/Export/" + token[:45],
+		"/icws/export/" + token, "/x/" + token[:41]} {
 		e.do(e.client(false), "GET", p, "", nil)
 	}
 	logs := e.logs.String()

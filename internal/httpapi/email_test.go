@@ -198,8 +198,16 @@ func TestSendAsEmailServerDown(t *testing.T) {
 	e.smtp.Close()
 	resp, body := e.do(e.client(false), "PUT", recPath(admin, callID, "send-as-email"), emailBody, admin.headers())
 	got := checkError(t, resp, body, 500, icrec.IDInternal, 0)
-	if !strings.Contains(got.Message, "mail server") {
+	if !strings.Contains(got.Message, "mail server") || !strings.Contains(got.Message, "nothing was sent") {
 		t.Errorf("message %q does not say the mail server failed", got.Message)
+	}
+	// The mail server's address and replies are internals (the log has
+	// them); the message names neither.
+	if strings.Contains(got.Message, "127.0.0.1") || strings.Contains(got.Message, "refused") {
+		t.Errorf("message %q tells the mail server's internals", got.Message)
+	}
+	if !strings.Contains(e.logs.String(), "127.0.0.1") {
+		t.Error("the log does not keep the mail server's address")
 	}
 	kind := icrec.AuditEmail
 	e.audit.Close(t.Context())

@@ -196,17 +196,46 @@ func (w *routeErrorWriter) ReadFrom(src io.Reader) (int64, error) {
 	return io.Copy(w.ResponseWriter, src)
 }
 
-// redactExportToken hides the token of an export link's path, whether or
-// not the path matched a route: a link with a segment added is still a
-// live token.
+// redactExportToken hides export tokens in a path for the log, whether or
+// not the path matched a route: a token in a mistyped link (a segment
+// added, a doubled slash, EXPORT in capitals) is still live. It redacts the
+// first segment after any "export" segment, in any case and past empty and
+// "." segments, and, wherever it stands, any segment long enough and of the
+// right alphabet to be a token or a piece of one.
 func redactExportToken(path string) string {
-	const prefix = "/export/"
-	if !strings.HasPrefix(path, prefix) {
+	segs := strings.Split(path, "/")
+	afterExport := false
+	changed := false
+	for i, s := range segs {
+		switch {
+		case afterExport && s != "" && s != ".":
+			segs[i], afterExport, changed = "REDACTED", false, true
+			continue
+		case looksLikeToken(s):
+			segs[i], changed = "REDACTED", true
+		}
+		if strings.EqualFold(s, "export") {
+			afterExport = true
+		}
+	}
+	if !changed {
 		return path
 	}
-	rest := path[len(prefix):]
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		return prefix + "REDACTED" + rest[i:]
+	return strings.Join(segs, "/")
+}
+
+// looksLikeToken reports a run of base64url long enough to hold a token's
+// 32-byte tag (43 characters), or most of one. Recording ids (36
+// characters, with hyphens) stay readable.
+func looksLikeToken(s string) bool {
+	if len(s) < 40 {
+		return false
 	}
-	return prefix + "REDACTED"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

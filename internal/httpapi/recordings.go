@@ -18,7 +18,8 @@ func handleExportURI(log *slog.Logger, base string, recordings *archive.Service)
 	base = strings.TrimRight(base, "/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := icrec.SessionFromContext(r.Context())
-		ex, err := recordings.IssueExport(r.Context(), sess, r.PathValue("recordingId"), r.URL.Query()["attachmentId"], info(r).clientAddr)
+		att, qerr := queryParam(r, "attachmentId")
+		ex, err := recordings.IssueExport(r.Context(), sess, r.PathValue("recordingId"), archive.Parsed[[]string]{Value: att, Err: qerr}, info(r).clientAddr)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -33,7 +34,7 @@ func handleExportURI(log *slog.Logger, base string, recordings *archive.Service)
 // handleAttributes answers GET .../recordings/{recordingId}/attributes.
 func handleAttributes(log *slog.Logger, recordings *archive.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attrs, err := recordings.Attributes(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"))
+		attrs, err := recordings.Attributes(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), info(r).clientAddr)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -54,15 +55,16 @@ func handleMediaDetails(log *slog.Logger, recordings *archive.Service) http.Hand
 	})
 }
 
-// handleSetAttributes answers PUT .../attributes with 204.
+// handleSetAttributes answers PUT .../attributes with 204. A body too
+// large to read is refused at once; one that does not parse is reported
+// after the recording and the right are checked (archive.Parsed).
 func handleSetAttributes(log *slog.Logger, maxBody int64, recordings *archive.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := readBody(w, r, maxBody)
 		if err == nil {
-			var attrs []icrec.Attribute
-			if attrs, err = icws.ParseAttributeMap(b); err == nil {
-				err = recordings.SetAttributes(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), attrs, info(r).clientAddr)
-			}
+			var in archive.Parsed[[]icrec.Attribute]
+			in.Value, in.Err = icws.ParseAttributeMap(b)
+			err = recordings.SetAttributes(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), in, info(r).clientAddr)
 		}
 		noContent(w, r, log, err)
 	})
@@ -72,8 +74,9 @@ func handleSetAttributes(log *slog.Logger, maxBody int64, recordings *archive.Se
 // 204, whether or not the recording had the attribute.
 func handleDeleteAttribute(log *slog.Logger, recordings *archive.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := recordings.DeleteAttribute(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"),
-			r.URL.Query()["attributeName"], info(r).clientAddr)
+		var in archive.Parsed[[]string]
+		in.Value, in.Err = queryParam(r, "attributeName")
+		err := recordings.DeleteAttribute(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), in, info(r).clientAddr)
 		noContent(w, r, log, err)
 	})
 }
@@ -98,10 +101,9 @@ func handleAddTags(log *slog.Logger, maxBody int64, recordings *archive.Service)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := readBody(w, r, maxBody)
 		if err == nil {
-			var tags []string
-			if tags, err = icws.ParseTagList(b); err == nil {
-				err = recordings.AddTags(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), tags, info(r).clientAddr)
-			}
+			var in archive.Parsed[[]string]
+			in.Value, in.Err = icws.ParseTagList(b)
+			err = recordings.AddTags(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), in, info(r).clientAddr)
 		}
 		noContent(w, r, log, err)
 	})
@@ -111,8 +113,9 @@ func handleAddTags(log *slog.Logger, maxBody int64, recordings *archive.Service)
 // the recording had the tag.
 func handleDeleteTag(log *slog.Logger, recordings *archive.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := recordings.DeleteTag(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"),
-			r.URL.Query()["tag"], info(r).clientAddr)
+		var in archive.Parsed[[]string]
+		in.Value, in.Err = queryParam(r, "tag")
+		err := recordings.DeleteTag(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), in, info(r).clientAddr)
 		noContent(w, r, log, err)
 	})
 }
@@ -122,11 +125,12 @@ func handleRetentionExpiration(log *slog.Logger, maxBody int64, recordings *arch
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := readBody(w, r, maxBody)
 		if err == nil {
-			var when time.Time
-			var given bool
-			if when, given, err = icws.ParseRetentionExpiration(b); err == nil {
-				err = recordings.SetRetention(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), when, given, info(r).clientAddr)
+			var in archive.Parsed[*time.Time]
+			when, given, perr := icws.ParseRetentionExpiration(b)
+			if in.Err = perr; given {
+				in.Value = &when
 			}
+			err = recordings.SetRetention(r.Context(), icrec.SessionFromContext(r.Context()), r.PathValue("recordingId"), in, info(r).clientAddr)
 		}
 		noContent(w, r, log, err)
 	})
@@ -174,10 +178,9 @@ func handleSendAsEmail(log *slog.Logger, maxBody int64, recordings *archive.Serv
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := readBody(w, r, maxBody)
 		if err == nil {
-			var m icrec.Email
-			if m, err = icws.ParseEmailParameters(b); err == nil {
-				err = recordings.SendAsEmail(r.Context(), icrec.SessionFromContext(r.Context()), []string{r.PathValue("recordingId")}, m, info(r).clientAddr)
-			}
+			var in archive.Parsed[icrec.Email]
+			in.Value, in.Err = icws.ParseEmailParameters(b)
+			err = recordings.SendAsEmail(r.Context(), icrec.SessionFromContext(r.Context()), []string{r.PathValue("recordingId")}, in, info(r).clientAddr)
 		}
 		noContent(w, r, log, err)
 	})
@@ -195,7 +198,9 @@ func handleSendManyAsEmail(log *slog.Logger, maxBody int64, recordings *archive.
 				if len(ids) > maxEmailRecordings {
 					err = icrec.InvalidProperty("recordings.recordingIds", "%d recordings are named; one email carries at most %d.", len(ids), maxEmailRecordings)
 				} else {
-					err = recordings.SendAsEmail(r.Context(), icrec.SessionFromContext(r.Context()), ids, m, info(r).clientAddr)
+					// The recordings come from the body, so a body that
+					// does not parse names none to check first.
+					err = recordings.SendAsEmail(r.Context(), icrec.SessionFromContext(r.Context()), ids, archive.Parsed[icrec.Email]{Value: m}, info(r).clientAddr)
 				}
 			}
 		}

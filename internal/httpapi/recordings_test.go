@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -405,34 +407,80 @@ var featureEndpoints = map[string]map[int][]struct{ method, path string }{
 	},
 }
 
+// unversionedCalls are recordings calls whose feature version the ICWS
+// documentation does not give: advertising recordings at all claims them.
+var unversionedCalls = []struct{ method, path string }{
+	{"GET", "/recordings/" + callID + "/tags"},
+	{"PUT", "/recordings/" + callID + "/tags"},
+	{"DELETE", "/recordings/" + callID + "/tags?tag=x"},
+	{"DELETE", "/recordings/" + callID + "/attributes?attributeName=x"},
+	{"PUT", "/recordings/" + callID + "/attributes"},
+	{"GET", "/recordings/" + callID + "/playback-uri"},
+	{"POST", "/recordings/play/station-audio/start/" + callID},
+	{"POST", "/recordings/play/station-audio/stop/1"},
+}
+
 // TestFeatureVersions fails if an advertised feature version names a call
-// that icrec does not route: every call of every version up to the one
-// advertised must answer something other than "no resource at this path".
+// that icrec does not serve: with a recording that exists and an admin
+// session, every call of every version up to the one advertised (and every
+// call of no known version) must answer neither 404 nor 405, in each
+// configuration. A call the configuration turns off answers 410, which the
+// contract allows without lowering the version (docs/api.md, Features);
+// with the configuration on, it must not. The login's include=features
+// must say the same as GET /icws/connection/features.
 func TestFeatureVersions(t *testing.T) {
-	e := newEnv(t)
-	e.seedRecordings()
-	admin := e.login("admin")
-	_, body := e.do(e.client(false), "GET", "/icws/connection/features", "", nil)
-	var got icws.FeatureInfos
-	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	for _, f := range got.FeatureInfoList {
-		for version, calls := range featureEndpoints[f.FeatureID] {
-			if version > f.Version {
-				continue
+	for _, cfg := range []struct {
+		name string
+		opts []option
+		gone map[string]bool // calls that answer 410 in this configuration
+	}{
+		{"MailAndExport", []option{withMail(1 << 20)}, nil},
+		{"NoMail", nil, map[string]bool{"/recordings/" + callID + "/send-as-email": true, "/recordings/send-as-email": true}},
+		{"ExportOff", []option{withMail(1 << 20), withExports(func(x *archive.Exports) { x.Disabled = true })},
+			map[string]bool{"/recordings/" + callID + "/export-uri": true, "/recordings/" + callID + "/playback-uri": true}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) {
+			e := newEnv(t, cfg.opts...)
+			e.seedRecordings()
+			admin := e.login("admin")
+			_, body := e.do(e.client(false), "GET", "/icws/connection/features", "", nil)
+			var got icws.FeatureInfos
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
 			}
-			for _, c := range calls {
-				resp, body := e.do(e.client(false), c.method, "/icws/"+admin.id+c.path, "{}", admin.headers())
-				if resp.StatusCode == 404 && strings.Contains(string(body), "There is no resource at") || resp.StatusCode == 405 {
-					t.Errorf("%s %d is advertised, but %s %s answers %s %s", f.FeatureID, f.Version, c.method, c.path, resp.Status, body)
+			resp, body := e.do(e.client(false), "POST", "/icws/connection?include=features", loginBody("admin", testPassword), nil)
+			if login := decodeLogin(t, body); resp.StatusCode != 201 || !reflect.DeepEqual(login.Features, got.FeatureInfoList) {
+				t.Errorf("include=features %+v, features %+v", login.Features, got.FeatureInfoList)
+			}
+			check := func(what, method, path string) {
+				resp, body := e.do(e.client(false), method, "/icws/"+admin.id+path, "{}", admin.headers())
+				switch {
+				case resp.StatusCode == 404 || resp.StatusCode == 405:
+					t.Errorf("%s is advertised, but %s %s answers %s %s", what, method, path, resp.Status, body)
+				case resp.StatusCode == 410 && !cfg.gone[path]:
+					t.Errorf("%s is advertised and configured, but %s %s answers %s %s", what, method, path, resp.Status, body)
 				}
-				checked++
 			}
-		}
-	}
-	if checked != 6 {
-		t.Errorf("checked %d calls, want the 6 of recordings 2 and 6: is recordings advertised?", checked)
+			checked := 0
+			for _, f := range got.FeatureInfoList {
+				for version, calls := range featureEndpoints[f.FeatureID] {
+					if version > f.Version {
+						continue
+					}
+					for _, c := range calls {
+						check(fmt.Sprintf("%s %d", f.FeatureID, f.Version), c.method, c.path)
+						checked++
+					}
+				}
+				if f.FeatureID == "recordings" {
+					for _, c := range unversionedCalls {
+						check("recordings", c.method, c.path)
+					}
+				}
+			}
+			if checked != 6 {
+				t.Errorf("checked %d calls, want the 6 of recordings 2 and 6: is recordings advertised?", checked)
+			}
+		})
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
+
+	"example.com/icrec"
 )
 
 // requestInfo is what the outermost middleware learns about a request and
@@ -118,4 +121,29 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// queryParam returns every value of the query parameter name. URL.Query
+// silently drops a pair it cannot decode, so that a mangled
+// ?attachmentId=%zz would read as no attachmentId at all and export the
+// whole message; here a pair of that name that does not decode is an
+// error naming the parameter.
+func queryParam(r *http.Request, name string) ([]string, error) {
+	var vals []string
+	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		key, kerr := url.QueryUnescape(k)
+		if kerr != nil {
+			key = k
+		}
+		if key != name {
+			continue
+		}
+		val, verr := url.QueryUnescape(v)
+		if kerr != nil || verr != nil {
+			return nil, icrec.InvalidProperty(name, "The %s query parameter is not validly URL-encoded.", name)
+		}
+		vals = append(vals, val)
+	}
+	return vals, nil
 }

@@ -26,7 +26,7 @@ func FuzzVerify(f *testing.F) {
 		{RecordingID: "00000000-0000-0000-0000-000000000000", Expires: t0.Add(time.Second)},
 		{RecordingID: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", Attachment: 1 << 40, UserID: "ü", SessionID: strings.Repeat("s", 200), Expires: t0.Add(time.Hour), ClientAddr: "2001:db8::1"},
 		{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Attachment: 2, UserID: "u", SessionID: "s", Expires: t0.Add(-time.Hour)}, // expired
-		{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Playback: true, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour)},
+		{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Purpose: icrec.LinkPlayback, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour)},
 		{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", UserID: "u", SessionID: "s", Expires: t0}, // expires now
 	} {
 		l.ID = fmt.Sprintf("%032x", i+1)

@@ -22,7 +22,7 @@ import (
 //	key id      1 byte length (1 to maxKeyIDLen), then the id
 //	recording   16 bytes: the GUID's 32 hex digits
 //	attachment  varint
-//	purpose     1 byte: 0 export, 1 playback
+//	purpose     1 byte: icrec.LinkPurpose (0 export, 1 playback, 2 email)
 //	user id     string
 //	session id  string
 //	expires     varint, Unix seconds
@@ -45,8 +45,8 @@ const (
 	linkIDLen   = 16
 	tagLen      = sha256.Size
 
-	purposeExport   = 0
-	purposePlayback = 1
+	// maxPurpose is the last icrec.LinkPurpose a token may carry.
+	maxPurpose = icrec.LinkEmail
 	// maxExpires is 9999-12-31T23:59:59Z, the last second RFC 3339 can
 	// write.
 	maxExpires = 253402300799
@@ -88,11 +88,10 @@ func seal(k *Key, l *icrec.ExportLink) (token, id string, err error) {
 	b = append(b, k.ID...)
 	b = append(b, guid[:]...)
 	b = binary.AppendUvarint(b, uint64(l.Attachment))
-	purpose := byte(purposeExport)
-	if l.Playback {
-		purpose = purposePlayback
+	if l.Purpose > maxPurpose {
+		return "", "", fmt.Errorf("signedurl: unknown link %s", l.Purpose)
 	}
-	b = append(b, purpose)
+	b = append(b, byte(l.Purpose))
 	b = appendString(b, l.UserID)
 	b = appendString(b, l.SessionID)
 	b = binary.AppendUvarint(b, uint64(sec))
@@ -161,12 +160,10 @@ func open(token string) (*opened, error) {
 	} else {
 		o.link.Attachment = int(a)
 	}
-	switch p := r.byte("purpose"); {
-	case r.err != "":
-	case p == purposePlayback:
-		o.link.Playback = true
-	case p != purposeExport:
+	if p := icrec.LinkPurpose(r.byte("purpose")); r.err == "" && p > maxPurpose {
 		r.fail(fmt.Sprintf("purpose %d", p))
+	} else {
+		o.link.Purpose = p
 	}
 	o.link.UserID = r.string("user id")
 	o.link.SessionID = r.string("session id")

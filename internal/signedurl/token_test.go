@@ -21,7 +21,8 @@ func TestRoundTrip(t *testing.T) {
 		{"PrimaryBound", *sampleLink()},
 		{"Unbound", icrec.ExportLink{RecordingID: "FFFFFFFF-0000-1111-2222-333333333333", UserID: "bob", SessionID: "s", Expires: t0.Add(time.Second)}},
 		{"Attachment", icrec.ExportLink{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Attachment: 3, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour), ClientAddr: "2001:db8::1"}},
-		{"Playback", icrec.ExportLink{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Playback: true, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour)}},
+		{"Playback", icrec.ExportLink{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Purpose: icrec.LinkPlayback, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour)}},
+		{"Email", icrec.ExportLink{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Purpose: icrec.LinkEmail, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour)}},
 		{"LargeAttachment", icrec.ExportLink{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", Attachment: math.MaxInt, UserID: "u", SessionID: "s", Expires: t0.Add(time.Hour)}},
 		{"EmptyIDs", icrec.ExportLink{RecordingID: "00000000-0000-0000-0000-000000000000", Expires: t0.Add(time.Hour)}},
 		{"LongFields", icrec.ExportLink{RecordingID: "0DE0C017-CD4F-D013-8E31-18D8B7470001", UserID: long, SessionID: long, Expires: t0.Add(signedurl.RetireAfter), ClientAddr: "ünïcode\x00addr"}},
@@ -83,6 +84,7 @@ func TestSignRejects(t *testing.T) {
 		{"BadID", func(l *icrec.ExportLink) { l.ID = "not-hex" }},
 		{"UpperHexID", func(l *icrec.ExportLink) { l.ID = "00112233445566778899AABBCCDDEEFF" }},
 		{"TooLong", func(l *icrec.ExportLink) { l.UserID = strings.Repeat("x", 800) }},
+		{"UnknownPurpose", func(l *icrec.ExportLink) { l.Purpose = icrec.LinkEmail + 1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
