@@ -89,8 +89,25 @@ func TestExportURI(t *testing.T) {
 
 // TestExportURIErrors covers the seed's response list and the contract's
 // order of checks: session, recording, rights, attachmentId.
+// TestExportURIErrors runs every refusal of export-uri on the plain HTTP
+// listener and on HTTPS, with --recorder-https on (links on the HTTPS base)
+// and off: neither the listener nor the link scheme changes any answer.
 func TestExportURIErrors(t *testing.T) {
-	e := newEnv(t)
+	for _, cfg := range []struct {
+		name string
+		opts []option
+	}{
+		{"HTTP", nil},
+		{"HTTPS", []option{withTLS()}},
+		{"RecorderHTTPSOff", []option{withConfig(func(c *httpapi.Config) { c.ExportBase = "http://recorder.example.com:8018" }),
+			withExports(func(x *archive.Exports) { x.BaseURL = "http://recorder.example.com:8018" })}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) { testExportURIErrors(t, cfg.opts...) })
+	}
+}
+
+func testExportURIErrors(t *testing.T, opts ...option) {
+	e := newEnv(t, opts...)
 	e.seedRecordings()
 	admin := e.login("admin")
 	agent1 := e.login("agent1") // a participant of the call: read and play, not export
@@ -116,9 +133,12 @@ func TestExportURIErrors(t *testing.T) {
 		{"foreign CSRF token", path(admin, callID, ""), http.Header{"Cookie": {admin.cookie}, "Inin-Icws-Csrf-Token": {agent1.csrf}}, 401, icrec.IDAuthenticationFailure, icrec.CodeBadCSRFToken, ""},
 		{"unknown session", "/icws/1234567/recordings/" + callID + "/export-uri", admin.headers(), 401, icrec.IDAuthenticationFailure, icrec.CodeUnknownSession, ""},
 		{"session before recording", "/icws/1234567/recordings/" + absent + "/export-uri", admin.headers(), 401, icrec.IDAuthenticationFailure, icrec.CodeUnknownSession, ""},
+		{"session before attachmentId", "/icws/1234567/recordings/" + emailID + "/export-uri?attachmentId=1", admin.headers(), 401, icrec.IDAuthenticationFailure, icrec.CodeUnknownSession, ""},
+		{"no credentials with attachmentId", path(admin, emailID, "attachmentId=x"), nil, 401, icrec.IDAuthenticationFailure, icrec.CodeBadCookie, ""},
 		{"unknown recording", path(admin, absent, ""), admin.headers(), 404, icrec.IDNotFound, 0, ""},
 		{"not a GUID", path(admin, "not-a-guid", ""), admin.headers(), 404, icrec.IDNotFound, 0, ""},
 		{"recording before attachmentId", path(admin, absent, "attachmentId=x"), admin.headers(), 404, icrec.IDNotFound, 0, ""},
+		{"unknown recording with a valid attachmentId", path(admin, absent, "attachmentId=1"), admin.headers(), 404, icrec.IDNotFound, 0, ""},
 		{"no export right", path(agent1, callID, ""), agent1.headers(), 403, icrec.IDAccessDenied, 0, ""},
 		{"rights before attachmentId", path(agent1, emailID, "attachmentId=x"), agent1.headers(), 403, icrec.IDAccessDenied, 0, ""},
 		{"attachmentId letters", path(admin, emailID, "attachmentId=one"), admin.headers(), 400, icrec.IDInvalidProperty, 0, "attachmentId"},
@@ -195,8 +215,11 @@ func TestExportURIRights(t *testing.T) {
 func TestExportURIDisabled(t *testing.T) {
 	e := newEnv(t, withExports(func(x *archive.Exports) { x.Disabled = true }))
 	e.seedRecordings()
-	resp, body, _ := e.exportURI(e.login("admin"), callID, "")
-	checkError(t, resp, body, 410, icrec.IDGone, 0)
+	admin := e.login("admin")
+	for _, q := range []string{"", "attachmentId=1", "attachmentId=x"} {
+		resp, body, _ := e.exportURI(admin, emailID, q)
+		checkError(t, resp, body, 410, icrec.IDGone, 0)
+	}
 }
 
 // TestExportURIScheme: the link's base is what the server is configured
