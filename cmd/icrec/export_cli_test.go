@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -114,11 +115,14 @@ func TestServeExport(t *testing.T) {
 			if !bytes.Equal(bodies[0], bodies[1]) {
 				t.Error("the two listeners sent different bytes")
 			}
-			// An email attachment, over HTTPS this time.
+			// An email attachment, asked for and downloaded over HTTPS.
 			hs, hcsrf := icwsLogin(t, httpsC, s.https, "admin")
 			email := demoRecording(t, s, "Email/Support")
-			if uri := exportLink(t, httpsC, hs, hcsrf, email, ""); uri == "" {
-				t.Fatal("no link for the email")
+			au, _ := url.Parse(exportLink(t, httpsC, hs, hcsrf, email, "attachmentId=1"))
+			resp, body := call(t, s.httpsClient(t), "GET", s.https+au.EscapedPath(), "", nil)
+			if resp.StatusCode != http.StatusOK || len(body) == 0 || strings.HasPrefix(resp.Header.Get("Content-Type"), "message/") ||
+				!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment; filename=") {
+				t.Errorf("attachment 1 of the demo email: %s %q %q, %d bytes", resp.Status, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), len(body))
 			}
 
 			// A rotation while serve runs leaves live links working.
@@ -164,6 +168,42 @@ func TestServeExport(t *testing.T) {
 	out = testutil.Buffer{}
 	if err := run(context.Background(), []string{"keys", "list", "--data", data}, noEnv, strings.NewReader(""), &out, &out); err != nil || strings.Count(out.String(), "verifies until") != 2 || !strings.Contains(out.String(), "signs") {
 		t.Errorf("keys list after two rotations (%v):\n%s", err, &out)
+	}
+	// The filters of audit list, and the events of logins, logouts and
+	// administrative changes that the runs above made.
+	auditList := func(args ...string) []string {
+		t.Helper()
+		var out testutil.Buffer
+		if err := run(context.Background(), append([]string{"audit", "list", "--data", data, "--json"}, args...), noEnv, strings.NewReader(""), &out, &out); err != nil {
+			t.Fatalf("audit list %v: %v\n%s", args, err, &out)
+		}
+		if strings.TrimSpace(out.String()) == "" {
+			return nil
+		}
+		return strings.Split(strings.TrimSpace(out.String()), "\n")
+	}
+	for _, c := range []struct {
+		args     []string
+		min, max int
+		each     string
+	}{
+		{[]string{"--kind", "login", "--user", "SUPERVISOR"}, 2, 2, `"userId":"supervisor"`},
+		{[]string{"--kind", "admin.key"}, 2, 2, `"kind":"admin.key"`},
+		{[]string{"--kind", "admin.user"}, 4, 100, `"kind":"admin.user"`},
+		{[]string{"--recording", strings.ToLower(demoIDs[data+" Call/Support"])}, 6, 100, `"recordingId":"` + demoIDs[data+" Call/Support"] + `"`},
+		{[]string{"--since", "2999-01-01"}, 0, 0, ""},
+		{[]string{"--until", "2000-01-01"}, 0, 0, ""},
+		{[]string{"--kind", "export.issued", "--limit", "1"}, 1, 1, `"kind":"export.issued"`},
+	} {
+		lines := auditList(c.args...)
+		if len(lines) < c.min || len(lines) > c.max {
+			t.Errorf("audit list %v: %d events, want %d to %d", c.args, len(lines), c.min, c.max)
+		}
+		for _, l := range lines {
+			if !strings.Contains(l, c.each) {
+				t.Errorf("audit list %v: %s lacks %s", c.args, l, c.each)
+			}
+		}
 	}
 
 	// Deleting an event is found.
@@ -241,5 +281,46 @@ func TestServeSendAsEmail(t *testing.T) {
 	resp, b = call(t, c, "GET", s.http+"/icws/connection/features/recordings", "", nil)
 	if !strings.Contains(string(b), `"version":6`) {
 		t.Errorf("recordings feature: %s %s", resp.Status, b)
+	}
+}
+
+// TestExportBase: the base of export links is the public URL of the scheme
+// --recorder-https chooses, else that listener's address, with the server
+// name for a wildcard address.
+func TestExportBase(t *testing.T) {
+	listen := func(name, addr string) *listener {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Skipf("cannot listen on %s here: %v", addr, err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return &listener{name: name, ln: ln}
+	}
+	loop := listen("https", "127.0.0.1:0")
+	wild := listen("http", ":0")
+	loopPort := strconv.Itoa(loop.ln.Addr().(*net.TCPAddr).Port)
+	wildPort := strconv.Itoa(wild.ln.Addr().(*net.TCPAddr).Port)
+	ls := []*listener{loop, wild}
+	for _, tc := range []struct {
+		name       string
+		r          recorderConfig
+		serverName string
+		want       string
+	}{
+		{"PublicHTTPS", recorderConfig{https: true, export: true, publicHTTPS: "https://recorder.example.com/"}, "x", "https://recorder.example.com"},
+		{"PublicHTTPSWithPath", recorderConfig{https: true, export: true, publicHTTPS: "https://proxy.example.com/icrec"}, "x", "https://proxy.example.com/icrec"},
+		{"PublicHTTP", recorderConfig{https: false, export: true, publicHTTP: "http://recorder.example.com:8080", publicHTTPS: "https://unused.example.com"}, "x", "http://recorder.example.com:8080"},
+		{"LoopbackListener", recorderConfig{https: true, export: true}, "x", "https://127.0.0.1:" + loopPort},
+		{"WildcardUsesServerName", recorderConfig{https: false, export: true}, "recorder1", "http://recorder1:" + wildPort},
+		{"WildcardBadServerName", recorderConfig{https: false, export: true}, "my recorder", "http://localhost:" + wildPort},
+	} {
+		got, err := tc.r.exportBase(ls, tc.serverName)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+	// The listener of the chosen scheme is off and no public URL is given.
+	if _, err := (recorderConfig{https: true, export: true}).exportBase([]*listener{wild}, "x"); exitCode(err) != exitUsage || !strings.Contains(err.Error(), "--public-https-url") {
+		t.Errorf("no HTTPS listener: %v", err)
 	}
 }
