@@ -110,6 +110,7 @@ func TestGoldenResponses(t *testing.T) {
 		{"session_401_unknown", "GET", "/icws/1000000000/connection", "", s.headers()},
 		{"route_404", "GET", "/icws/" + s.id + "/nothing", "", s.headers()},
 		{"route_405", "PATCH", "/icws/connection", "", nil},
+		{"connect_413", "POST", "/icws/connection", `{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","x":"` + strings.Repeat("x", 1<<20) + `"}`, nil},
 		{"logout_204", "DELETE", "/icws/" + s.id + "/connection", "", s.headers()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
