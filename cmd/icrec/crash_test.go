@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -25,6 +27,11 @@ import (
 // checks that every recording in the catalogue is whole: its media present
 // with the recorded size and checksum. Finally a rerun must finish the
 // import.
+//
+// Each round imports the same files under new ids, so that it does all the
+// work of an import (reading, storing, committing) rather than skipping
+// what an earlier round finished, and is killed at a moment drawn from
+// the time a whole import takes.
 func TestImportSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a real import many times; skipped with -short")
@@ -35,8 +42,8 @@ func TestImportSurvivesKill(t *testing.T) {
 	}
 	dir, data := t.TempDir(), t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
-	const small, large = 300, 4
-	var manifest bytes.Buffer
+	const small, large = 150, 3
+	var files []string
 	for i := range small + large {
 		size := 20 << 10
 		if i%(small/large+1) == 0 {
@@ -44,42 +51,103 @@ func TestImportSurvivesKill(t *testing.T) {
 		}
 		name := fmt.Sprintf("m/%04d.wav", i)
 		writeWAVLike(t, filepath.Join(dir, name), size, rng)
-		json.NewEncoder(&manifest).Encode(map[string]any{
-			"recordingId": fmt.Sprintf("CAFE0000-0000-0000-0000-%012d", i), "interactionId": fmt.Sprint(i),
-			"mediaType": "Call", "recordingDate": "20240101T000000Z", "file": name,
-		})
+		files = append(files, name)
 	}
-	mpath := filepath.Join(dir, "manifest.jsonl")
-	if err := os.WriteFile(mpath, manifest.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
+	var all bytes.Buffer // every round's lines, for the final import
+	manifestOf := func(round int) string {
+		var m bytes.Buffer
+		for i, name := range files {
+			json.NewEncoder(&m).Encode(map[string]any{
+				"recordingId": fmt.Sprintf("CAFE%04d-0000-0000-0000-%012d", round, i), "interactionId": fmt.Sprint(i),
+				"mediaType": "Call", "recordingDate": "20240101T000000Z", "file": name,
+			})
+		}
+		all.Write(m.Bytes())
+		path := filepath.Join(dir, fmt.Sprintf("manifest-%02d.jsonl", round))
+		if err := os.WriteFile(path, m.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
 
+	// An import left to finish gives the time to draw the kills from.
+	start := time.Now()
+	if out, err := exec.Command(bin, "import", "--data", data, "--workers", "4", manifestOf(0)).CombinedOutput(); err != nil {
+		t.Fatalf("a whole import failed: %v\n%s", err, out)
+	}
+	whole := time.Since(start)
+	t.Logf("a whole import takes %v", whole.Round(time.Millisecond))
+
 	rounds := 15
-	killed := 0
-	for round := range rounds {
-		cmd := exec.Command(bin, "import", "--data", data, "--workers", "4", mpath)
+	killed, dirty := 0, 0
+	for round := 1; round <= rounds; round++ {
+		cmd := exec.Command(bin, "import", "--data", data, "--workers", "4", manifestOf(round))
 		cmd.Env = append(os.Environ(), "ICREC_DATA=")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Later rounds skip what is done first, so give them longer.
-		time.Sleep(time.Duration(rng.IntN(300+150*round)) * time.Millisecond)
-		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+		time.Sleep(time.Duration(rng.Int64N(int64(whole))))
+		_ = cmd.Process.Signal(syscall.SIGKILL) // an error means it had exited: see below
+		cmd.Wait()
+		if diedOfKill(cmd) {
 			killed++
 		}
-		cmd.Wait()
-		t.Logf("round %d: %d recordings whole", round, checkArchiveWhole(t, data, round))
+		pending, staged := leftovers(t, data)
+		if pending+staged > 0 {
+			dirty++
+		}
+		n := checkArchiveWhole(t, data, round)
+		t.Logf("round %d: killed %v, %d pending blobs and %d staged files to recover, %d recordings whole", round, diedOfKill(cmd), pending, staged, n)
 	}
 	if killed < rounds/2 {
 		t.Errorf("only %d of %d imports were killed before they finished: make the import larger", killed, rounds)
+	}
+	// Each round starts a fresh import, so most kills should find its
+	// work under way; if none does, the check above tests nothing.
+	if dirty < rounds/3 {
+		t.Errorf("only %d of %d killed imports left anything for recovery: the kills land before or after the work", dirty, rounds)
+	}
+	mpath := filepath.Join(dir, "manifest.jsonl")
+	if err := os.WriteFile(mpath, all.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	out, err := exec.Command(bin, "import", "--data", data, mpath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("the import after the kills failed: %v\n%s", err, out)
 	}
-	if n := checkArchiveWhole(t, data, rounds); n != small+large {
-		t.Errorf("%d recordings after the final import, want %d\n%s", n, small+large, out)
+	if n, want := checkArchiveWhole(t, data, rounds+1), (rounds+1)*len(files); n != want {
+		t.Errorf("%d recordings after the final import, want %d\n%s", n, want, out)
 	}
+}
+
+// diedOfKill reports whether a waited-for command was ended by SIGKILL.
+// Signal succeeding says nothing: it also succeeds on a child that has
+// exited but not yet been waited for.
+func diedOfKill(cmd *exec.Cmd) bool {
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// leftovers counts what a killed import left for recovery: pending blob
+// marks and staged files. It must run before anything opens the archive
+// as a start does, which cleans them up.
+func leftovers(t *testing.T, data string) (pending, staged int) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := openApp(ctx, data, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("open the archive: %v", err)
+	}
+	defer a.Close()
+	keys, err := a.db.PendingBlobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.ReadDir(filepath.Join(data, "blobs", ".tmp"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return len(keys), len(tmp)
 }
 
 // checkArchiveWhole opens the archive as a new start does (cleaning up
@@ -187,10 +255,11 @@ func TestRetentionSurvivesKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
-		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+		_ = cmd.Process.Signal(syscall.SIGKILL) // an error means it had exited: see below
+		cmd.Wait()
+		if diedOfKill(cmd) {
 			killed++
 		}
-		cmd.Wait()
 		n := checkArchiveWhole(t, data, round)
 		left := checkSweepRecorded(t, data, round, expired, kept)
 		t.Logf("round %d: %d recordings whole, %d expired left", round, n, left)

@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"example.com/icrec"
@@ -77,8 +79,9 @@ const commitBatch = 64
 // at a time) before it is written, written atomically and durably, and only then is its catalogue
 // row created, in the transaction that clears the pending mark. Killed at
 // any instant, an import leaves each recording whole or absent, plus at
-// most pending blobs that Recover removes. The caller must hold the data
-// directory's archive lock.
+// most pending blobs that Recover removes. A key whose blob exists already
+// is never marked, so Recover cannot take media the import did not write
+// for its debris. The caller must hold the data directory's archive lock.
 //
 // events is called from one goroutine at a time. Import returns an error
 // only when it cannot go on at all: the manifest cannot be read, or ctx
@@ -119,18 +122,14 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions, e
 		defer mu.Unlock()
 		unmark = append(unmark, key)
 	}
-	stage := func(batch []*manifest.Entry) error {
+	stage := func(batch []*importJob) error {
 		if opts.DryRun {
 			return nil
 		}
-		keys := make([]string, len(batch))
-		for i, e := range batch {
-			keys[i] = icrec.MediaKey(e.Recording.ID)
-		}
-		return s.recordings.AddPendingBlobs(ctx, keys...)
+		return s.markPending(ctx, batch)
 	}
 
-	jobs := make(chan *manifest.Entry, opts.Workers)
+	jobs := make(chan *importJob, opts.Workers)
 	stored := make(chan *storedRecording, commitBatch)
 	var readErr error
 	go func() {
@@ -141,14 +140,14 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions, e
 	var workers sync.WaitGroup
 	for range opts.Workers {
 		workers.Go(func() {
-			for e := range jobs {
+			for j := range jobs {
 				if ctx.Err() != nil {
 					continue // drain, so the reader can finish
 				}
-				sr, ev := s.prepare(ctx, e, opts)
+				sr, ev := s.prepare(ctx, j, opts)
 				if sr == nil {
-					if !opts.DryRun {
-						keep(icrec.MediaKey(e.Recording.ID))
+					if j.marked {
+						keep(icrec.MediaKey(j.Recording.ID))
 					}
 					report(ev)
 					continue
@@ -177,6 +176,42 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions, e
 	return sum, readErr
 }
 
+// importJob is a valid line on its way to a worker. marked reports that
+// this import marked the line's media key pending: only then may it store a
+// blob under the key, and only then is the mark its own to clear.
+type importJob struct {
+	*manifest.Entry
+	marked bool
+}
+
+// markPending marks, in one transaction, the media keys of a batch whose
+// blob does not exist yet. A blob that exists already was not written by
+// this import (an earlier recording's, or an orphan fsck is to report);
+// marked and then killed, the import would have Recover delete it. The
+// check cannot race with a writer: only an import stores media, and the
+// archive lock admits one at a time. A key left unmarked by a failed check
+// is marked alone by prepare if it turns out to need a blob.
+func (s *Service) markPending(ctx context.Context, batch []*importJob) error {
+	var keys []string
+	for _, j := range batch {
+		key := icrec.MediaKey(j.Recording.ID)
+		if _, err := s.blobs.Stat(ctx, key); icrec.IsKind(err, icrec.NotFound) {
+			keys = append(keys, key)
+			j.marked = true
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := s.recordings.AddPendingBlobs(ctx, keys...); err != nil {
+		for _, j := range batch {
+			j.marked = false
+		}
+		return err
+	}
+	return nil
+}
+
 // storedRecording is a recording whose blob is durably stored and whose
 // catalogue row is still to be created.
 type storedRecording struct {
@@ -185,14 +220,14 @@ type storedRecording struct {
 }
 
 // readManifest parses the manifest line by line, reporting invalid lines
-// and sending valid entries to jobs in batches, each staged first (its
-// blobs marked pending in one transaction). A recording id seen twice fails
-// its later line: which of two differing lines wins must not depend on
-// timing.
-func readManifest(ctx context.Context, r io.Reader, jobs chan<- *manifest.Entry, stage func([]*manifest.Entry) error, report func(ImportEvent)) error {
+// and sending valid entries to jobs in batches, each staged first (the
+// keys of the blobs it may write marked pending in one transaction). A
+// recording id seen twice fails its later line: which of two differing
+// lines wins must not depend on timing.
+func readManifest(ctx context.Context, r io.Reader, jobs chan<- *importJob, stage func([]*importJob) error, report func(ImportEvent)) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	seen := map[string]int{}
-	var batch []*manifest.Entry
+	var batch []*importJob
 	flush := func() bool {
 		defer func() { batch = batch[:0] }()
 		if err := stage(batch); err != nil {
@@ -235,7 +270,7 @@ func readManifest(ctx context.Context, r io.Reader, jobs chan<- *manifest.Entry,
 				break
 			}
 			seen[e.Recording.ID] = n
-			batch = append(batch, e)
+			batch = append(batch, &importJob{Entry: e})
 			if len(batch) == commitBatch && !flush() {
 				return nil
 			}
@@ -285,7 +320,8 @@ func trimSpace(b []byte) []byte {
 // prepare checks one entry against its file and, unless it is a dry run or
 // the recording is already present, stores its blob. It returns the stored
 // recording, or the event that ends the line.
-func (s *Service) prepare(ctx context.Context, e *manifest.Entry, opts ImportOptions) (*storedRecording, ImportEvent) {
+func (s *Service) prepare(ctx context.Context, j *importJob, opts ImportOptions) (*storedRecording, ImportEvent) {
+	e := j.Entry
 	rec := &e.Recording
 	fail := func(field string, err error) (*storedRecording, ImportEvent) {
 		if _, ok := errors.AsType[*manifest.Error](err); !ok {
@@ -293,20 +329,11 @@ func (s *Service) prepare(ctx context.Context, e *manifest.Entry, opts ImportOpt
 		}
 		return nil, ImportEvent{Line: e.Line, ID: rec.ID, Outcome: Failed, Err: err}
 	}
-	path := filepath.Join(opts.Dir, filepath.FromSlash(e.File))
-	f, err := os.Open(path)
+	f, err := openMedia(filepath.Join(opts.Dir, filepath.FromSlash(e.File)), e.File)
 	if err != nil {
-		return fail("file", fileError(e.File, err))
+		return fail("file", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fail("file", fileError(e.File, err))
-	}
-	if !st.Mode().IsRegular() {
-		return fail("file", fmt.Errorf("%s is not a regular file", e.File))
-	}
-	size := st.Size()
 
 	head := make([]byte, 512)
 	n, err := io.ReadFull(f, head)
@@ -324,26 +351,45 @@ func (s *Service) prepare(ctx context.Context, e *manifest.Entry, opts ImportOpt
 	existing, err := s.recordings.FindRecordingByID(ctx, rec.ID)
 	switch {
 	case err == nil:
-		return s.compareExisting(e, existing, f, size)
+		return s.compareExisting(e, existing, f)
 	case !icrec.IsKind(err, icrec.NotFound):
 		return fail("", err)
 	}
 
+	// want is the checksum the blob store is to insist on.
+	want := e.SHA256
+	var scanned *digest
 	if rec.MediaType == icrec.MediaEmail {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return fail("file", err)
 		}
-		atts, err := mimeindex.Scan(f, mimeindex.DefaultLimits)
+		// The read that indexes the attachments also hashes the message,
+		// and the blob is then stored only if it has that hash: a file
+		// changed between the two reads would otherwise be stored with an
+		// index that describes other bytes.
+		scanned = newDigest()
+		atts, err := mimeindex.Scan(io.TeeReader(f, scanned), mimeindex.DefaultLimits)
 		if err != nil {
 			return fail("file", fmt.Errorf("%s: %w", e.File, err))
 		}
+		// Scan reads to the end; what it may leave is hashed all the same.
+		if _, err := io.Copy(scanned, f); err != nil {
+			return fail("file", fileError(e.File, err))
+		}
+		want = scanned.sum()
+		if e.SHA256 != "" && want != e.SHA256 {
+			return fail("sha256", fmt.Errorf("the file's SHA-256 is %s, not %s", want, e.SHA256))
+		}
 		rec.Attachments = atts
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail("file", err)
 	}
 
 	if opts.DryRun {
+		if scanned != nil {
+			return nil, ImportEvent{Line: e.Line, ID: rec.ID, Outcome: Checked, Bytes: scanned.n}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fail("file", err)
+		}
 		sum, n, err := hashFile(f)
 		if err != nil {
 			return fail("file", fileError(e.File, err))
@@ -362,9 +408,23 @@ func (s *Service) prepare(ctx context.Context, e *manifest.Entry, opts ImportOpt
 	} else if !icrec.IsKind(err, icrec.NotFound) {
 		return fail("", err)
 	}
-	info, err := s.blobs.Put(ctx, key, f, e.SHA256)
+	if !j.marked {
+		// The key was not marked with its batch (the blob was there then,
+		// or could not be checked): it must be before anything is written.
+		if err := s.recordings.AddPendingBlobs(ctx, key); err != nil {
+			return fail("", err)
+		}
+		j.marked = true
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail("file", err)
+	}
+	info, err := s.blobs.Put(ctx, key, f, want)
 	if err != nil {
-		if e, ok := errors.AsType[*icrec.Error](err); ok && e.ID == icrec.IDChecksumMismatch {
+		if ie, ok := errors.AsType[*icrec.Error](err); ok && ie.ID == icrec.IDChecksumMismatch {
+			if scanned != nil {
+				return fail("file", fmt.Errorf("%s changed while it was imported (its attachments were indexed from other bytes); nothing was stored: %w", e.File, err))
+			}
 			return fail("sha256", err)
 		}
 		return fail("", err)
@@ -375,29 +435,73 @@ func (s *Service) prepare(ctx context.Context, e *manifest.Entry, opts ImportOpt
 	return &storedRecording{line: e.Line, rec: rec}, ImportEvent{}
 }
 
+// openMedia opens a media file for reading if it is a regular file. A FIFO
+// opened the ordinary way blocks until a writer comes, forever if none
+// does, and opening a device can act on it (a tape rewinds, a modem line
+// rises); so the type is checked before opening, and again on the open
+// descriptor, which a path swapped in between cannot fool. The open does not
+// block: O_NONBLOCK only matters for what is not a regular file, and that
+// is refused.
+func openMedia(path, name string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fileError(name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(name, st.Mode())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fileError(name, err)
+	}
+	if st, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, fileError(name, err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, notRegular(name, st.Mode())
+	}
+	return f, nil
+}
+
+func notRegular(name string, m os.FileMode) error {
+	what := "a special file"
+	switch {
+	case m.IsDir():
+		what = "a directory"
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		what = "a socket"
+	case m&os.ModeDevice != 0:
+		what = "a device"
+	}
+	return fmt.Errorf("%s is not a regular file but %s", name, what)
+}
+
 // compareExisting decides a line whose recording is already present: the
 // same bytes make it a no-op, different ones a conflict that changes
-// nothing. The metadata of the present recording stays as it is.
-func (s *Service) compareExisting(e *manifest.Entry, existing *icrec.Recording, f *os.File, size int64) (*storedRecording, ImportEvent) {
-	conflict := func(sum string) (*storedRecording, ImportEvent) {
-		return nil, ImportEvent{Line: e.Line, ID: existing.ID, Outcome: Failed, Err: &manifest.Error{Line: e.Line, Field: "file",
-			Err: fmt.Errorf("recording %s is already in the archive with different media (SHA-256 %s, this file %s); nothing was changed", existing.ID, existing.Media.SHA256, sum)}}
+// nothing. The metadata of the present recording stays as it is. The file
+// is always read: a declared checksum says what the file should hold, not
+// what it holds, and a damaged copy must not pass for the archived media.
+func (s *Service) compareExisting(e *manifest.Entry, existing *icrec.Recording, f *os.File) (*storedRecording, ImportEvent) {
+	fail := func(field string, err error) (*storedRecording, ImportEvent) {
+		return nil, ImportEvent{Line: e.Line, ID: existing.ID, Outcome: Failed, Err: &manifest.Error{Line: e.Line, Field: field, Err: err}}
 	}
-	if size != existing.Media.Size {
-		return conflict(fmt.Sprintf("of another size (%d bytes, not %d)", size, existing.Media.Size))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail("file", fileError(e.File, err))
 	}
-	sum := e.SHA256
-	if sum == "" {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, ImportEvent{Line: e.Line, ID: existing.ID, Outcome: Failed, Err: err}
-		}
-		var err error
-		if sum, _, err = hashFile(f); err != nil {
-			return nil, ImportEvent{Line: e.Line, ID: existing.ID, Outcome: Failed, Err: &manifest.Error{Line: e.Line, Field: "file", Err: fileError(e.File, err)}}
-		}
+	sum, n, err := hashFile(f)
+	if err != nil {
+		return fail("file", fileError(e.File, err))
 	}
-	if sum != existing.Media.SHA256 {
-		return conflict(sum)
+	if e.SHA256 != "" && sum != e.SHA256 {
+		return fail("sha256", fmt.Errorf("the file's SHA-256 is %s, not %s", sum, e.SHA256))
+	}
+	if sum != existing.Media.SHA256 || n != existing.Media.Size {
+		return fail("file", fmt.Errorf("recording %s is already in the archive with different media (SHA-256 %s, %d bytes; this file %s, %d bytes); nothing was changed",
+			existing.ID, existing.Media.SHA256, existing.Media.Size, sum, n))
 	}
 	return nil, ImportEvent{Line: e.Line, ID: existing.ID, Outcome: Skipped}
 }
@@ -502,3 +606,19 @@ func fileError(name string, err error) error {
 	}
 	return fmt.Errorf("%s: %v", name, err)
 }
+
+// digest hashes and counts what is written to it.
+type digest struct {
+	h hash.Hash
+	n int64
+}
+
+func newDigest() *digest { return &digest{h: sha256.New()} }
+
+func (d *digest) Write(b []byte) (int, error) {
+	d.h.Write(b)
+	d.n += int64(len(b))
+	return len(b), nil
+}
+
+func (d *digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }

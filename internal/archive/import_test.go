@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -337,5 +338,93 @@ func TestRecoverAndFsck(t *testing.T) {
 	rep, _ = f.svc.Fsck(ctx, archive.FsckOptions{Quick: true}, nil)
 	if len(rep.Problems) != 2 || rep.BytesVerified != 0 {
 		t.Errorf("quick fsck: %+v", rep.Problems)
+	}
+}
+
+func TestImportRefusesSpecialFiles(t *testing.T) {
+	f := newFixture(t)
+	fifo := filepath.Join(f.dir, "pipe.wav")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.file("ok.wav", wav(t, 1))
+	f.line(base(idCall, "Call", "pipe.wav"))
+	f.line(base(idChat, "Call", "ok.wav"))
+
+	type result struct {
+		sum    archive.ImportSummary
+		events map[int]archive.ImportEvent
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		events := map[int]archive.ImportEvent{}
+		sum, err := f.svc.Import(t.Context(), strings.NewReader(strings.Join(f.lines, "\n")), archive.ImportOptions{Dir: f.dir, Workers: 2},
+			func(ev archive.ImportEvent) { events[ev.Line] = ev })
+		done <- result{sum, events, err}
+	}()
+	var got result
+	select {
+	case got = <-done:
+	case <-time.After(10 * time.Second):
+		t.Error("the import is still waiting on a FIFO after 10s")
+		// A writer coming and going releases an importer blocked in open.
+		if w, err := os.OpenFile(fifo, os.O_RDWR, 0); err == nil {
+			w.Close()
+		}
+		got = <-done
+	}
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if got.sum.Imported != 1 || got.sum.Failed != 1 {
+		t.Errorf("summary %+v, want the regular file imported and the FIFO refused", got.sum)
+	}
+	ev := got.events[1]
+	me, _ := errors.AsType[*manifest.Error](ev.Err)
+	if ev.Outcome != archive.Failed || me == nil || me.Line != 1 || me.Field != "file" || !strings.Contains(ev.Err.Error(), "pipe.wav is not a regular file but a named pipe") {
+		t.Errorf("line 1: %v %v (field %q), want field \"file\" and a named pipe refused", ev.Outcome, ev.Err, fieldOf(me))
+	}
+}
+
+func TestImportAgainReadsTheFile(t *testing.T) {
+	f := newFixture(t)
+	good := wav(t, 1)
+	sum := f.file("a.wav", good)
+	line := base(idCall, "Call", "a.wav")
+	line["sha256"] = sum
+	f.line(line)
+	if got, _ := f.run(false); got.Imported != 1 {
+		t.Fatalf("first import %+v", got)
+	}
+
+	// A damaged copy of the same size still declares the archived checksum.
+	bad := bytes.Clone(good)
+	bad[len(bad)-1] ^= 0xff
+	f.file("a.wav", bad)
+	for _, c := range []struct {
+		name, field, want string
+		declared          bool
+	}{
+		{"Declared", "sha256", "the file's SHA-256 is", true},
+		{"Undeclared", "file", "already in the archive with different media", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.declared {
+				line["sha256"] = sum
+			} else {
+				delete(line, "sha256")
+			}
+			f.lines = []string{mustJSON(line)}
+			got, events := f.run(false)
+			ev := events[1]
+			me, _ := errors.AsType[*manifest.Error](ev.Err)
+			if got.Skipped != 0 || ev.Outcome != archive.Failed || me == nil || me.Field != c.field || !strings.Contains(ev.Err.Error(), c.want) {
+				t.Errorf("summary %+v, line 1: %v %v (field %q); want field %q and %q", got, ev.Outcome, ev.Err, fieldOf(me), c.field, c.want)
+			}
+		})
+	}
+	if r, _ := f.svc.Recording(t.Context(), idCall); r.Media.SHA256 != sum {
+		t.Error("a damaged copy changed the recording")
 	}
 }

@@ -132,7 +132,7 @@ func (r *retention) hold(h icrec.LegalHold) {
 func TestSweepDeletesExpired(t *testing.T) {
 	r := newRetention(t)
 	var (
-		long   = r.recording(1, sweepNow.AddDate(-3, 0, 0), "")
+		long   = r.recording(1, sweepNow.AddDate(-2, 0, 0), "")
 		atNow  = r.recording(2, sweepNow, "")                  // expires at the sweep's instant: expired
 		soon   = r.recording(3, sweepNow.Add(time.Second), "") // a second to go
 		future = r.recording(4, sweepNow.AddDate(1, 0, 0), "")

@@ -64,7 +64,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// line is the wire form of a manifest line. Pointers tell absent from zero.
+// line is the wire form of a manifest line. Pointers tell absent from zero;
+// a JSON null leaves them nil, as the format says it must. The raw fields
+// hold the literal null instead: see absent.
 type line struct {
 	RecordingID          *string           `json:"recordingId"`
 	InteractionID        *string           `json:"interactionId"`
@@ -87,7 +89,7 @@ type line struct {
 	SHA256               *string           `json:"sha256"`
 	Participants         []json.RawMessage `json:"participants"`
 	Workgroups           []string          `json:"workgroups"`
-	Attributes           map[string]string `json:"attributes"`
+	Attributes           json.RawMessage   `json:"attributes"`
 	Tags                 []string          `json:"tags"`
 }
 
@@ -131,23 +133,23 @@ func Parse(n int, data []byte) (*Entry, error) {
 	if r.InteractionID, err = text(*l.InteractionID, 128); err != nil {
 		return nil, fail("interactionId", "%v", err)
 	}
-	if l.MediaType == nil {
+	if absent(l.MediaType) {
 		return nil, fail("mediaType", "required")
 	}
 	if r.MediaType, err = enum(l.MediaType, icrec.ParseMediaType); err != nil {
 		return nil, fail("mediaType", "%v", err)
 	}
-	if l.RecordingType != nil {
+	if !absent(l.RecordingType) {
 		if r.RecordingType, err = enum(l.RecordingType, icrec.ParseRecordingType); err != nil {
 			return nil, fail("recordingType", "%v", err)
 		}
 	}
-	if l.CallType != nil {
+	if !absent(l.CallType) {
 		if r.CallType, err = enum(l.CallType, icrec.ParseCallType); err != nil {
 			return nil, fail("callType", "%v", err)
 		}
 	}
-	if l.Direction != nil {
+	if !absent(l.Direction) {
 		if r.Direction, err = enum(l.Direction, icrec.ParseDirection); err != nil {
 			return nil, fail("direction", "%v", err)
 		}
@@ -171,6 +173,12 @@ func Parse(n int, data []byte) (*Entry, error) {
 	if l.ExpirationDate != nil {
 		if r.ExpirationDate, err = icws.ParseTime(*l.ExpirationDate); err != nil {
 			return nil, fail("expirationDate", "%v", err)
+		}
+		// A recording cannot expire before it was made; and retention
+		// reads the zero date as "never expires", so 00010101T000000Z
+		// would keep a recording for ever while looking like a date.
+		if r.ExpirationDate.Before(r.RecordingDate) {
+			return nil, fail("expirationDate", "%s is before the recordingDate %s; leave expirationDate out for a recording that never expires", *l.ExpirationDate, *l.RecordingDate)
 		}
 	}
 	for _, f := range []struct {
@@ -240,14 +248,9 @@ func Parse(n int, data []byte) (*Entry, error) {
 	if r.Tags, err = icrec.NormalizeNames("tag", l.Tags); err != nil {
 		return nil, fail("tags", "%v", err)
 	}
-	attrs := make([]icrec.Attribute, 0, len(l.Attributes))
-	seen := make(map[string]string, len(l.Attributes))
-	for name, value := range l.Attributes {
-		if other, dup := seen[icrec.FoldID(name)]; dup {
-			return nil, fail("attributes", "%q and %q are the same name (names ignore case)", other, name)
-		}
-		seen[icrec.FoldID(name)] = name
-		attrs = append(attrs, icrec.Attribute{Name: name, Value: value})
+	attrs, err := attributes(l.Attributes)
+	if err != nil {
+		return nil, fail("attributes", "%v", err)
 	}
 	if r.Attributes, err = icrec.NormalizeAttributes(attrs); err != nil {
 		return nil, fail("attributes", "%v", err)
@@ -260,10 +263,14 @@ func Parse(n int, data []byte) (*Entry, error) {
 
 // DerivedID is the id a line without recordingId gets: a name-based GUID
 // of what identifies the recording, so that importing the same manifest
-// twice finds the same recordings rather than creating copies.
+// twice finds the same recordings rather than creating copies. file is the
+// path relative to the manifest, cleaned here, not just its last element:
+// a/x.wav and b/x.wav of one interaction are two recordings. A file at the
+// top of the manifest's directory keeps the id that versions hashing only
+// the name gave it.
 func DerivedID(interactionID string, m icrec.MediaType, date time.Time, file string) string {
 	h := sha256.New()
-	for _, s := range []string{"icrec manifest v1", interactionID, strconv.Itoa(int(m)), date.UTC().Format(time.RFC3339Nano), path.Base(file)} {
+	for _, s := range []string{"icrec manifest v1", interactionID, strconv.Itoa(int(m)), date.UTC().Format(time.RFC3339Nano), path.Clean(file)} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -294,6 +301,47 @@ func decodeError(n int, err error) error {
 		return &Error{Line: n, Field: f, Err: errors.New("unknown field (see docs/import.md for the fields)")}
 	}
 	return &Error{Line: n, Err: fmt.Errorf("not valid: %s", strings.TrimPrefix(msg, "json: "))}
+}
+
+// absent reports whether a raw field was left out or given as null, which
+// the format treats alike.
+func absent(raw json.RawMessage) bool {
+	return raw == nil || string(bytes.TrimSpace(raw)) == "null"
+}
+
+// attributes decodes the attributes object member by member: decoding it
+// into a map would keep the last of two members of one name silently, and
+// which value an operator meant cannot be guessed.
+func attributes(raw json.RawMessage) ([]icrec.Attribute, error) {
+	if absent(raw) {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("must be an object of names and string values")
+	}
+	var attrs []icrec.Attribute
+	seen := map[string]string{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("not valid: %v", err)
+		}
+		name, _ := tok.(string) // the decoder has checked that it is a member name
+		var value string
+		if err := dec.Decode(&value); err != nil {
+			return nil, fmt.Errorf("%q must have a string value", clip(name))
+		}
+		switch other, dup := seen[icrec.FoldID(name)]; {
+		case dup && other == name:
+			return nil, fmt.Errorf("%q is given twice", clip(name))
+		case dup:
+			return nil, fmt.Errorf("%q and %q are the same name (names ignore case)", clip(other), clip(name))
+		}
+		seen[icrec.FoldID(name)] = name
+		attrs = append(attrs, icrec.Attribute{Name: name, Value: value})
+	}
+	return attrs, nil
 }
 
 // enum decodes an ICWS enumeration given as its integer or its name.

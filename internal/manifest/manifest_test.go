@@ -2,6 +2,7 @@ package manifest_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,12 @@ func TestParseErrors(t *testing.T) {
 		{"ErrParticipantField", `{` + base + `,"participants":[{"user":"x"}]}`, "participants[0]", "must be a user id or an object"},
 		{"ErrWorkgroup", `{` + base + `,"workgroups":["a,b"]}`, "workgroups", "reserved characters"},
 		{"ErrAttributeDup", `{` + base + `,"attributes":{"Case":"1","CASE":"2"}}`, "attributes", "same name"},
+		{"ErrAttributeTwice", `{` + base + `,"attributes":{"Case":"1","Case":"2"}}`, "attributes", `"Case" is given twice`},
+		{"ErrAttributeValue", `{` + base + `,"attributes":{"Case":42}}`, "attributes", `"Case" must have a string value`},
+		{"ErrAttributesNotObject", `{` + base + `,"attributes":["Case"]}`, "attributes", "must be an object"},
+		{"ErrExpirationZero", `{` + base + `,"expirationDate":"00010101T000000Z"}`, "expirationDate", "00010101T000000Z is before the recordingDate"},
+		{"ErrExpirationEarly", `{` + base + `,"expirationDate":"1969-12-31T23:59:59Z"}`, "expirationDate", "before the recordingDate"},
+		{"ErrExpirationBeforeRecording", `{` + base + `,"expirationDate":"2020-01-01T00:00:00Z"}`, "expirationDate", "before the recordingDate"},
 		{"ErrControlChar", `{` + base + `,"lineName":"a\u0007b"}`, "lineName", "control character"},
 		{"ErrFileName", `{` + base + `,"fileName":"../x"}`, "fileName", "a name, not a path"},
 	} {
@@ -125,6 +132,80 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("err=%q (field %q), want line 3, field %q, containing %q", err, me.Field, tc.field, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseNullIsAbsent(t *testing.T) {
+	required := []struct{ name, value string }{
+		{"interactionId", `"i"`}, {"mediaType", `"Call"`}, {"recordingDate", `"20240101T000000Z"`}, {"file", `"a.wav"`},
+	}
+	// line is a line of the required fields, the one named null given as
+	// null, plus extra.
+	line := func(null, extra string) []byte {
+		var ms []string
+		for _, f := range required {
+			v := f.value
+			if f.name == null {
+				v = "null"
+			}
+			ms = append(ms, `"`+f.name+`":`+v)
+		}
+		if extra != "" {
+			ms = append(ms, extra)
+		}
+		return []byte("{" + strings.Join(ms, ",") + "}")
+	}
+	want, err := manifest.Parse(1, line("", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{
+		"recordingId", "recordingType", "callType", "direction", "duration", "expirationDate",
+		"initiationPolicyName", "lineName", "snippetInitiator", "relatedRecordingId", "isEncrypted", "isArchived",
+		"fileName", "contentType", "sha256", "participants", "workgroups", "attributes", "tags",
+	} {
+		t.Run(field, func(t *testing.T) {
+			got, err := manifest.Parse(1, line("", `"`+field+`":null`))
+			if err != nil {
+				t.Fatalf("%s null: %v", field, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s null gives %+v, left out %+v", field, got, want)
+			}
+		})
+	}
+	for _, f := range required {
+		t.Run(f.name, func(t *testing.T) {
+			_, err := manifest.Parse(1, line(f.name, ""))
+			var me *manifest.Error
+			if !errors.As(err, &me) || me.Field != f.name || me.Err.Error() != "required" {
+				t.Errorf("%s null: %v, want %s: required", f.name, err, f.name)
+			}
+		})
+	}
+}
+
+func TestDerivedIDUsesThePath(t *testing.T) {
+	line := func(file string) string {
+		return `{"interactionId":"i-1","mediaType":"Call","recordingDate":"2024-01-31T10:15:00Z","file":"` + file + `"}`
+	}
+	id := func(file string) string {
+		t.Helper()
+		e, err := manifest.Parse(1, []byte(line(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Recording.ID
+	}
+	if a, b := id("a/x.wav"), id("b/x.wav"); a == b {
+		t.Errorf("a/x.wav and b/x.wav of one interaction both got id %s", a)
+	}
+	if a, b := id("a/./x.wav"), id("a/x.wav"); a != b {
+		t.Errorf("one file written two ways got ids %s and %s", a, b)
+	}
+	// A file at the top keeps the id earlier versions derived from its name.
+	if got, want := id("x.wav"), "7E72A7BC-D583-5BDC-BE83-E701254D2003"; got != want {
+		t.Errorf("x.wav got id %s, want %s", got, want)
 	}
 }
 
@@ -160,6 +241,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"interactionId":"i","mediaType":4,"recordingDate":"20240101T000000Z","file":"m.eml"}`))
 	f.Add([]byte(`{"participants":[{"userId":"a"}],"attributes":{"a":"b"}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"interactionId":"i","mediaType":null,"callType":null,"recordingDate":"20240101T000000Z","expirationDate":"00010101T000000Z","file":"a/./m.wav","attributes":{"a":"1","A":"2","a":null}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		e, err := manifest.Parse(1, line)
 		if err != nil {
@@ -173,7 +255,7 @@ func FuzzParse(f *testing.F) {
 		if _, ok := icrec.CanonicalGUID(r.ID); !ok || r.InteractionID == "" || e.File == "" || strings.HasPrefix(e.File, "/") || strings.HasPrefix(e.File, "..") {
 			t.Fatalf("accepted an entry without id, interaction or a safe file: %+v", e)
 		}
-		if !r.MediaType.Valid() || r.RecordingDate.IsZero() || r.Duration < 0 {
+		if !r.MediaType.Valid() || r.RecordingDate.IsZero() || r.Duration < 0 || !r.ExpirationDate.IsZero() && r.ExpirationDate.Year() < 1970 {
 			t.Fatalf("accepted invalid values: %+v", r)
 		}
 	})

@@ -32,6 +32,7 @@ func FuzzScan(f *testing.F) {
 		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; name*0*=utf-8''%C3%A9; name*1=x\nContent-Transfer-Encoding: quoted-printable\n\na=\n=C3=A9 =4 \n--b--\n",
 		"Content-Type: multipart/digest; boundary=\"b\"\n\n--b\n\nSubject: x\n\ny\n--b \t\n\n--b--",
 		"Content-Type: image/png; name=\"=?ISO-8859-1?Q?a=E9?= =?UTF-8?B?w6k=?=\"\nContent-Transfer-Encoding: base64\n\niVBO Rw0K\nGgo=AAA\n",
+		"Content-Type: multipart / mixed (a; (nested) \\) comment); (x) boundary*0*=us-ascii'en'%62; boundary*1=c\n\n--bc\nContent-Type: application / pdf (scan)\n\n%PDF\n--bc--\n",
 	}
 	if files, err := filepath.Glob("testdata/*.eml"); err == nil {
 		for _, name := range files {

@@ -36,12 +36,18 @@
 // removed, invalid UTF-8 replaced by "_", blanks trimmed, "." and ".."
 // refused, cut to 255 bytes on a rune boundary keeping a short extension. A
 // part with no usable name is called attachment-N plus an extension chosen
-// by its content type ("attachment-3.pdf"). A safe name may still hold
-// quotes, colons and the like: whoever puts it in a Content-Disposition
-// header must encode it (RFC 6266).
+// by its content type from a fixed table ("attachment-3.pdf"), or none for
+// a type the table lacks: never from the host's mime.types, so that the
+// name is the same on every host that rebuilds the index. A safe name may
+// still hold quotes, colons and the like: whoever puts it in a
+// Content-Disposition header must encode it (RFC 6266).
 //
 // ContentType is the lower-cased media type without parameters; it is
 // text/plain when Content-Type is absent or malformed (RFC 2045 §5.2).
+// Comments and blanks around the "/" are not malformations:
+// "multipart / mixed (digest follows)" is multipart/mixed. A boundary may
+// be given in RFC 2231 form (boundary*=us-ascii'en'b, or in sections),
+// which takes precedence over a plain one, as for names.
 // Size and SHA256 are those of the decoded content. The transfer encodings
 // are 7bit, 8bit and binary (the bytes as they are), quoted-printable and
 // base64. An unknown encoding is not an error: as RFC 2045 §6.4 requires,
@@ -60,18 +66,19 @@
 // # Errors
 //
 // Scan and Extract refuse what they cannot read with one meaning: a
-// multipart without a boundary, with an unusable one (empty, over 200
-// bytes, with control characters, or one that an enclosing multipart's
-// boundary lines could match), whose boundary never appears, or which is
-// not closed before the message (or its enclosing multipart) ends; a
-// header line without a colon, with a malformed field name, or folded
-// with nothing to fold into; a NUL byte in a header; malformed base64 in a
-// part they decode; and anything over the Limits. Each of these is an
-// *icrec.Error of kind icrec.Invalid whose message names the part ("part
-// 2.1: multipart/mixed without a boundary parameter"; the message's own
-// header and a top-level multipart are "message"). Errors reading the
-// message or writing to Extract's writer are not the message's fault: they
-// are returned wrapped, not as an *icrec.Error, so they count as Internal.
+// multipart without a boundary, with an unusable one (empty, in an unknown
+// charset, over 200 bytes, with control characters, or one that an
+// enclosing multipart's boundary lines could match), whose boundary never
+// appears, or which is not closed before the message (or its enclosing
+// multipart) ends; a header line without a colon, with a malformed field
+// name, or folded with nothing to fold into; a NUL byte in a header;
+// malformed base64 in a part they decode; and anything over the Limits.
+// Each of these is an *icrec.Error of kind icrec.Invalid whose message
+// names the part ("part 2.1: multipart/mixed without a boundary
+// parameter"; the message's own header and a top-level multipart are
+// "message"). Errors reading the message or writing to Extract's writer
+// are not the message's fault: they are returned wrapped, not as an
+// *icrec.Error, so they count as Internal.
 //
 // Scan decodes only attachments, so a broken text body does not keep the
 // attachments from being indexed. Extract decodes only the part asked for

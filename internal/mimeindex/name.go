@@ -77,13 +77,19 @@ func (pi partInfo) attachment() (icrec.Attachment, bool) {
 // and its parameters, names lower-cased, the first of each name winning.
 // It is lenient as mail demands: an unquoted value runs to the next
 // semicolon, blanks included; an unterminated quoted string runs to the
-// end; a parameter without "=" is skipped.
+// end; a parameter without "=" is skipped. Comments are removed where a
+// token may stand, in the leading token and before a parameter's name, but
+// not from values: an unquoted file name such as report(1).pdf is common,
+// and would lose its "(1)".
 func splitValue(v string) (string, map[string]string) {
-	main, rest, _ := strings.Cut(v, ";")
-	main = strings.ToLower(strings.TrimSpace(main))
+	main, rest := leadingToken(v)
 	var ps map[string]string
 	for {
 		rest = strings.TrimLeft(rest, " \t;")
+		if strings.HasPrefix(rest, "(") {
+			rest = skipComment(rest)
+			continue
+		}
 		if rest == "" {
 			break
 		}
@@ -120,6 +126,54 @@ func splitValue(v string) (string, map[string]string) {
 		}
 	}
 	return main, ps
+}
+
+// leadingToken returns what comes before the parameters of a structured
+// field value, lower-cased, and the parameters. RFC 2045 allows comments
+// and blanks between the tokens of a media type (`multipart / mixed
+// (digest follows)`), and a mailer that writes them means multipart/mixed,
+// not the text/plain that a malformed type stands for; so comments go, a
+// ";" inside one does not start the parameters, and blanks around the "/"
+// close up.
+func leadingToken(v string) (main, rest string) {
+	var b strings.Builder
+	for v != "" && v[0] != ';' {
+		if v[0] == '(' {
+			v = skipComment(v)
+			b.WriteByte(' ') // a comment separates what it stands between
+			continue
+		}
+		b.WriteByte(v[0])
+		v = v[1:]
+	}
+	if v != "" {
+		rest = v[1:]
+	}
+	main = strings.TrimSpace(b.String())
+	if typ, sub, ok := strings.Cut(main, "/"); ok {
+		main = strings.TrimSpace(typ) + "/" + strings.TrimSpace(sub)
+	}
+	return strings.ToLower(main), rest
+}
+
+// skipComment returns what follows the RFC 5322 comment that s starts
+// with. Comments nest, and a backslash quotes the next character; one left
+// open runs to the end.
+func skipComment(s string) string {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth == 0 {
+				return s[i+1:]
+			}
+		}
+	}
+	return ""
 }
 
 // unquote reads a quoted string whose opening quote is gone and returns
@@ -166,30 +220,8 @@ func isToken(s string) bool {
 // is known, else from its plain form with any RFC 2047 encoded-words
 // decoded.
 func decodedParam(ps map[string]string, key string) string {
-	if v, ok := ps[key+"*"]; ok {
-		charset, text := splitCharset(v)
-		if s, ok := toUTF8(charset, percentDecode(text)); ok {
-			return s
-		}
-	} else if hasSections(ps, key) {
-		var b []byte
-		var charset string
-		for i := 0; ; i++ {
-			k := key + "*" + strconv.Itoa(i)
-			if v, ok := ps[k+"*"]; ok {
-				if i == 0 {
-					charset, v = splitCharset(v)
-				}
-				b = append(b, percentDecode(v)...)
-			} else if v, ok := ps[k]; ok {
-				b = append(b, v...)
-			} else {
-				break
-			}
-		}
-		if s, ok := toUTF8(charset, b); ok {
-			return s
-		}
+	if s, ok := extendedParam(ps, key); ok {
+		return s
 	}
 	v := ps[key]
 	if strings.Contains(v, "=?") {
@@ -198,6 +230,40 @@ func decodedParam(ps map[string]string, key string) string {
 		}
 	}
 	return v
+}
+
+// extendedParam returns the parameter key from its RFC 2231 form, decoded;
+// ok is false if there is none or its charset is unknown.
+func extendedParam(ps map[string]string, key string) (s string, ok bool) {
+	if v, ok := ps[key+"*"]; ok {
+		charset, text := splitCharset(v)
+		return toUTF8(charset, percentDecode(text))
+	}
+	if !hasSections(ps, key) {
+		return "", false
+	}
+	var b []byte
+	var charset string
+	for i := 0; ; i++ {
+		k := key + "*" + strconv.Itoa(i)
+		if v, ok := ps[k+"*"]; ok {
+			if i == 0 {
+				charset, v = splitCharset(v)
+			}
+			b = append(b, percentDecode(v)...)
+		} else if v, ok := ps[k]; ok {
+			b = append(b, v...)
+		} else {
+			break
+		}
+	}
+	return toUTF8(charset, b)
+}
+
+// hasExtended reports whether the parameter key is given in RFC 2231 form.
+func hasExtended(ps map[string]string, key string) bool {
+	_, whole := ps[key+"*"]
+	return whole || hasSections(ps, key)
 }
 
 func hasSections(ps map[string]string, key string) bool {
@@ -317,8 +383,9 @@ func isBidiControl(r rune) bool {
 		0x202a <= r && r <= 0x202e || 0x2066 <= r && r <= 0x2069
 }
 
-// extensions fixes the extension for common types, so that names do not
-// depend on the host's mime.types.
+// extensions fixes the extension for common types. It is the only source:
+// fsck compares the names it rebuilds with those stored at import, so a
+// name must not depend on the mime.types of the host that made it.
 var extensions = map[string]string{
 	"application/gzip":                               ".gz",
 	"application/json":                               ".json",
@@ -369,19 +436,8 @@ var extensions = map[string]string{
 	"video/quicktime":                                                           ".mov",
 }
 
-// extension returns the extension for a content type, from the table or
-// else the host's registry, or "".
+// extension returns the extension for a content type, or "" for a type
+// the table does not know.
 func extension(contentType string) string {
-	if ext, ok := extensions[contentType]; ok {
-		return ext
-	}
-	exts, err := mime.ExtensionsByType(contentType)
-	if err != nil || len(exts) == 0 {
-		return ""
-	}
-	ext := exts[0]
-	if len(ext) < 2 || len(ext) > 16 || ext[0] != '.' || !isToken(ext[1:]) {
-		return ""
-	}
-	return ext
+	return extensions[contentType]
 }

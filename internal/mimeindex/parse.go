@@ -141,13 +141,17 @@ func (p *parser) multipart(pi partInfo, path string) (stop, error) {
 	if p.target != "" && p.target == path {
 		return stop{}, icrec.Errorf(icrec.NotFound, icrec.IDNotFound, "part %s is %s: it has no content of its own", path, pi.mediaType)
 	}
-	b := pi.params["boundary"]
+	b, ok := extendedParam(pi.params, "boundary")
+	if !ok {
+		b, ok = pi.params["boundary"]
+	}
 	switch {
-	case b == "":
-		if _, ok := pi.params["boundary"]; ok {
-			return stop{}, p.invalid(path, "%s with an empty boundary", pi.mediaType)
-		}
+	case !ok && hasExtended(pi.params, "boundary"):
+		return stop{}, p.invalid(path, "%s boundary is in an unknown charset", pi.mediaType)
+	case !ok:
 		return stop{}, p.invalid(path, "%s without a boundary parameter", pi.mediaType)
+	case b == "":
+		return stop{}, p.invalid(path, "%s with an empty boundary", pi.mediaType)
 	case len(b) > maxBoundary:
 		return stop{}, p.invalid(path, "%s boundary is longer than %d bytes", pi.mediaType, maxBoundary)
 	case strings.ContainsFunc(b, func(r rune) bool { return r < ' ' || r == 0x7f }):
