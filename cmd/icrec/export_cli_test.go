@@ -233,7 +233,7 @@ func mustPath(t *testing.T, uri, base string) string {
 	return base + u.EscapedPath()
 }
 
-func noEnv(string) string { return "" }
+func noEnv(string) (string, bool) { return "", false }
 
 func TestServeExportFlags(t *testing.T) {
 	for _, tc := range []struct {

@@ -55,8 +55,12 @@ func parseFlags(fs *flag.FlagSet, cmd string, args []string) ([]string, error) {
 
 // applyEnv sets each flag in names that the command line left unset from
 // its environment variable: --idle-timeout from ICREC_IDLE_TIMEOUT. List
-// flags take comma-separated values.
-func applyEnv(fs *flag.FlagSet, cmd string, getenv func(string) string, names ...string) error {
+// flags take comma-separated values. A variable set to the empty string
+// gives a string flag the empty value (ICREC_HTTP= turns the HTTP listener
+// off, as --http "" does) and a list flag no values; to any other flag an
+// empty value means nothing, so it keeps its default, as when the variable
+// is unset: environment files often list every variable, empty or not.
+func applyEnv(fs *flag.FlagSet, cmd string, lookupEnv func(string) (string, bool), names ...string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, name := range names {
@@ -64,14 +68,20 @@ func applyEnv(fs *flag.FlagSet, cmd string, getenv func(string) string, names ..
 			continue
 		}
 		key := envName(name)
-		v := getenv(key)
-		if v == "" {
+		v, ok := lookupEnv(key)
+		if !ok {
 			continue
 		}
 		f := fs.Lookup(name)
 		values := []string{v}
-		if _, ok := f.Value.(*listFlag); ok {
+		if l, ok := f.Value.(*listFlag); ok {
+			if v == "" {
+				*l = nil
+				continue
+			}
 			values = strings.Split(v, ",")
+		} else if v == "" && !isStringFlag(f) {
+			continue
 		}
 		for _, v := range values {
 			if err := fs.Set(name, strings.TrimSpace(v)); err != nil {
@@ -80,6 +90,17 @@ func applyEnv(fs *flag.FlagSet, cmd string, getenv func(string) string, names ..
 		}
 	}
 	return nil
+}
+
+// isStringFlag reports a flag whose value is any string, the empty one
+// included.
+func isStringFlag(f *flag.Flag) bool {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = g.Get().(string)
+	return ok
 }
 
 // envName is the environment variable of a flag.

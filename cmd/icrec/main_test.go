@@ -40,13 +40,24 @@ const demoPassword = "demo-password-1"
 // waits until it is ready; the listeners' addresses come from its log.
 func startServe(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	s := &server{t: t, data: data, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{}, done: make(chan error, 1)}
 	args := append([]string{"serve", "--data", data, "--http", "127.0.0.1:0", "--https", "127.0.0.1:0",
 		"--metrics", "127.0.0.1:0", "--log-format", "json", "--demo", "--demo-password", demoPassword, "--drain-delay", "0s"}, extra...)
+	return startServeEnv(t, data, nil, args...)
+}
+
+// startServeEnv runs icrec with args and the environment environ, which
+// must start a server that logs JSON, and waits until it is ready.
+func startServeEnv(t *testing.T, data string, environ map[string]string, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, data: data, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{}, done: make(chan error, 1)}
+	lookup := func(k string) (string, bool) {
+		v, ok := environ[k]
+		return v, ok
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() {
-		s.done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), s.stdout, s.stderr)
+		s.done <- run(ctx, args, lookup, strings.NewReader(""), s.stdout, s.stderr)
 	}()
 	t.Cleanup(func() { s.stop() })
 	deadline := time.Now().Add(30 * time.Second)

@@ -50,10 +50,20 @@ func exitCode(err error) int {
 
 // env is the process environment as run sees it, injected for tests.
 type env struct {
-	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// lookupEnv is os.LookupEnv or a stand-in. It tells a variable set to
+	// the empty string from an unset one, so that ICREC_HTTP= can turn the
+	// HTTP listener off while an unset ICREC_HTTP keeps the default.
+	lookupEnv func(string) (string, bool)
+	stdin     io.Reader
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+// getenv is lookupEnv for callers to which an empty variable and an unset
+// one mean the same.
+func (e env) getenv(key string) string {
+	v, _ := e.lookupEnv(key)
+	return v
 }
 
 const mainUsage = `icrec is an ICWS-compatible Interaction Recorder: it serves call, chat,
@@ -84,13 +94,16 @@ Example:
 
 Run 'icrec <command> --help' for a command's flags. Every flag that configures
 the server can also be set by an environment variable: --idle-timeout is
-ICREC_IDLE_TIMEOUT. Exit status: 0 success, 1 failure, 2 bad command line.
+ICREC_IDLE_TIMEOUT. One set to nothing gives a text flag an empty value
+(ICREC_HTTP= turns the HTTP listener off, as --http "" does) and leaves
+any other flag at its default.
+Exit status: 0 success, 1 failure, 2 bad command line.
 `
 
 // run is icrec's whole command line, with the process's surroundings passed
 // in so that tests can drive it end to end.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{lookupEnv: lookupEnv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage)
 		return &usageError{cmd: "", msg: "no command given"}
@@ -123,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
-			return run(ctx, []string{rest[0], "--help"}, getenv, stdin, stdout, stderr)
+			return run(ctx, []string{rest[0], "--help"}, lookupEnv, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, mainUsage)
 		return nil

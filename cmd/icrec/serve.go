@@ -126,7 +126,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	if err := applyEnv(fs, "serve", e.getenv, names...); err != nil {
+	if err := applyEnv(fs, "serve", e.lookupEnv, names...); err != nil {
 		return err
 	}
 	proxies, err := c.validate()
@@ -322,7 +322,7 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { sweepSessions(bg, sessions, log) })
-	wg.Go(func() { hub.Watch(bg, 2*time.Second, sessions.KeepAlive) })
+	wg.Go(func() { hub.Watch(bg, 2*time.Second, sessions.KeepAlive, sessions.Alive) })
 	if c.retentionEvery > 0 {
 		observe := func(s archive.SweepSummary) { m.SweepDone(s.Deleted, s.Held, s.Failed, s.Bytes, time.Now()) }
 		wg.Go(func() { retentionLoop(bg, a, c.retentionEvery, observe, log) })

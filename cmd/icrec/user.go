@@ -99,7 +99,7 @@ func dataFlags(fs *flag.FlagSet, cmd string, args []string, e env, data *string)
 	if err != nil {
 		return nil, err
 	}
-	return pos, applyEnv(fs, cmd, e.getenv, "data")
+	return pos, applyEnv(fs, cmd, e.lookupEnv, "data")
 }
 
 // oneUserID checks that exactly one USERID was given.

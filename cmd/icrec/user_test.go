@@ -18,7 +18,11 @@ import (
 func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	lookup := func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+	err := run(context.Background(), args, lookup, strings.NewReader(stdin), &out, &errOut)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		errOut.WriteString("icrec: " + err.Error() + "\n")
 	}

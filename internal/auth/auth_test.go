@@ -26,9 +26,15 @@ type countingHasher struct {
 	*passwd.Hasher
 	verifies atomic.Int64
 	dummy    atomic.Int64
+	// hold, if set before the logins start, runs before each verification,
+	// so that a test can keep a login inside its password check.
+	hold func()
 }
 
 func (h *countingHasher) Verify(encoded string, p icrec.Secret) (bool, bool, error) {
+	if h.hold != nil {
+		h.hold()
+	}
 	h.verifies.Add(1)
 	if encoded == h.Hasher.DummyHash() {
 		h.dummy.Add(1)
@@ -277,6 +283,64 @@ func TestThrottle(t *testing.T) {
 			t.Errorf("address not throttled after three failures around successes: %v", err)
 		}
 	})
+	t.Run("SuccessLeavesAddressAlone", func(t *testing.T) {
+		// An office behind one NAT address, after a password spray from
+		// it: its people's good logins must neither lock each other out
+		// nor keep the spray remembered.
+		cfg := auth.ThrottleConfig{UserFailures: 100, AddrFailures: 3, Lockout: time.Second, MaxLockout: time.Minute}
+		f := newFixture(t, func(c *auth.Config) { c.Throttle = cfg })
+		const office = "203.0.113.5"
+		for _, u := range []string{"x", "y", "z"} {
+			login(f, u, "guess", office)
+		}
+		lastFailure := f.clock.Now()
+		f.clock.Advance(2 * cfg.Lockout)
+		if err := login(f, "agent1", pw, office); err != nil {
+			t.Fatalf("first good login after the lockout: %v", err)
+		}
+		if err := login(f, "agent2", pw, office); err != nil {
+			t.Errorf("a good login right after another one from the same address: %v", err)
+		}
+		f.clock.Advance(lastFailure.Add(cfg.MaxLockout + time.Second).Sub(f.clock.Now()))
+		// Forgotten, so this failure is the first of a new count, below
+		// the limit.
+		login(f, "w", "guess", office)
+		if err := login(f, "agent1", pw, office); err != nil {
+			t.Errorf("the spray was not forgotten %v after its last failure: %v", cfg.MaxLockout, err)
+		}
+	})
+	t.Run("SuccessKeepsOverlappingFailures", func(t *testing.T) {
+		// Failures that happen while a good login is being checked stay
+		// counted when it succeeds.
+		f := newFixture(t, func(c *auth.Config) {
+			c.Throttle = auth.ThrottleConfig{UserFailures: 100, AddrFailures: 3, Lockout: time.Second, MaxLockout: time.Minute}
+		})
+		const addr = "203.0.113.5"
+		entered, release := make(chan struct{}), make(chan struct{})
+		var held atomic.Bool
+		f.hasher.hold = func() {
+			if held.CompareAndSwap(false, true) { // only the first check waits
+				close(entered)
+				<-release
+			}
+		}
+		good := make(chan error, 1)
+		go func() { good <- login(f, "agent2", pw, addr) }()
+		<-entered
+		for _, u := range []string{"x", "y"} {
+			if err := login(f, u, "guess", addr); throttled(err) {
+				t.Fatalf("guess at %s was throttled: %v", u, err)
+			}
+		}
+		close(release)
+		if err := <-good; err != nil {
+			t.Fatalf("the overlapping good login: %v", err)
+		}
+		login(f, "z", "guess", addr) // the third failure: the limit
+		if err := login(f, "agent1", pw, addr); !throttled(err) {
+			t.Errorf("address not throttled after three failures, two during a success: %v", err)
+		}
+	})
 	t.Run("ParallelBurst", func(t *testing.T) {
 		// Failures count from the start of an attempt, so a burst of
 		// parallel guesses gets no more password checks than the limit.
@@ -333,6 +397,34 @@ func TestKeepAliveAndSweep(t *testing.T) {
 	}
 	if n, err := f.svc.ActiveSessions(ctx); err != nil || n != 0 {
 		t.Errorf("ActiveSessions=%d (%v), want 0", n, err)
+	}
+}
+
+func TestAliveIsNotActivity(t *testing.T) {
+	// The server checks sessions that have queued messages but no stream
+	// every few seconds; a client that stopped polling must still idle
+	// out (the default idle timeout is 30 minutes).
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	ns := f.login(t, "agent1")
+	for range 30 {
+		f.clock.Advance(time.Minute)
+		if ok, why := f.svc.Alive(ctx, ns.Session.ID); !ok {
+			t.Fatalf("Alive=false (%v) %v after login, within the idle timeout", why, f.clock.Now().Sub(ns.Session.LastSeen))
+		}
+	}
+	if n := f.store.touches.Load(); n != 0 {
+		t.Errorf("%d session writes from Alive, want 0", n)
+	}
+	f.clock.Advance(time.Minute)
+	if ok, why := f.svc.Alive(ctx, ns.Session.ID); ok || why != icrec.SessionExpired {
+		t.Errorf("Alive 31 minutes after the last request: %v %v, want false %v", ok, why, icrec.SessionExpired)
+	}
+	if got := f.ended.get(ns.Session.ID); got != icrec.SessionExpired {
+		t.Errorf("session ended with %v, want %v", got, icrec.SessionExpired)
+	}
+	if ok, why := f.svc.Alive(ctx, ns.Session.ID); ok || why != icrec.SessionRevoked {
+		t.Errorf("Alive of a deleted session: %v %v", ok, why)
 	}
 }
 

@@ -72,13 +72,13 @@ func (s *Service) Login(ctx context.Context, in Login) (*NewSession, error) {
 		}
 	}
 	u, err := s.checkPassword(ctx, in.UserID, in.Password)
+	s.throttle.finish(folded, in.ClientAddr, err == nil, s.now())
 	if err != nil {
 		if icrec.IsKind(err, icrec.Invalid) {
 			s.emit(&icrec.AuditEvent{Kind: icrec.AuditLoginFailed, UserID: in.UserID, ClientAddr: in.ClientAddr, Outcome: "bad credentials"})
 		}
 		return nil, err
 	}
-	s.throttle.succeeded(folded, in.ClientAddr)
 	return s.open(ctx, u, in.Application, in.Language, in.ClientAddr, "password")
 }
 

@@ -89,7 +89,8 @@ func (s *Service) Logout(ctx context.Context, sess *icrec.Session, clientAddr st
 
 // KeepAlive is called for a session that has an open event stream. It
 // counts the stream as activity, so a client that listens is not idled out,
-// and reports whether the session still lives and, if not, why.
+// and reports whether the session still lives and, if not, why. Any other
+// session must be checked with Alive, or it would never idle out.
 func (s *Service) KeepAlive(ctx context.Context, id string) (alive bool, why icrec.SessionEnd) {
 	sess, err := s.sessions.FindSessionByID(ctx, id)
 	if icrec.IsKind(err, icrec.NotFound) {
@@ -108,6 +109,24 @@ func (s *Service) KeepAlive(ctx context.Context, id string) (alive bool, why icr
 		if err := s.sessions.TouchSession(ctx, id, now); err != nil && !icrec.IsKind(err, icrec.NotFound) {
 			s.log.Warn("touch session", "session_id", id, "err", err)
 		}
+	}
+	return true, 0
+}
+
+// Alive reports whether a session still lives and, if not, why, without
+// counting the check as activity: a session with queued messages that its
+// client no longer polls must idle out. An expired session is ended.
+func (s *Service) Alive(ctx context.Context, id string) (alive bool, why icrec.SessionEnd) {
+	sess, err := s.sessions.FindSessionByID(ctx, id)
+	if icrec.IsKind(err, icrec.NotFound) {
+		return false, icrec.SessionRevoked
+	} else if err != nil {
+		s.log.Warn("check session", "session_id", id, "err", err)
+		return true, 0
+	}
+	if s.expired(sess, s.now()) {
+		s.endExpired(ctx, id)
+		return false, icrec.SessionExpired
 	}
 	return true, 0
 }

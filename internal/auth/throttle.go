@@ -8,8 +8,9 @@ import (
 // ThrottleConfig limits failed logins. A key (a user id, or a client
 // address) that reaches its failure limit is locked out for Lockout, doubled
 // with every further failure up to MaxLockout. Failures are forgotten
-// MaxLockout after the last one, and a successful login clears its user
-// id's count. A limit of zero turns that half of the throttle off.
+// MaxLockout after the last one. A successful login clears its user id's
+// count and leaves its address's as it was. A limit of zero turns that half
+// of the throttle off.
 type ThrottleConfig struct {
 	UserFailures int // failures per user id before the first lockout
 	AddrFailures int // failures per client address before the first lockout
@@ -30,8 +31,12 @@ const maxThrottleKeys = 100_000
 
 type throttleEntry struct {
 	failures    int
-	last        time.Time
+	last        time.Time // of the latest failure: the entry is forgotten MaxLockout after it
 	lockedUntil time.Time
+	// pending counts attempts that have begun and not finished. They are
+	// kept apart from failures so that a success can take its own attempt
+	// back without undoing what attempts that overlapped it recorded.
+	pending int
 }
 
 type throttle struct {
@@ -49,58 +54,105 @@ func userKey(foldedID string) string { return "u:" + foldedID }
 func addrKey(addr string) string     { return "a:" + addr }
 
 // begin records a login attempt for a user and an address before the
-// password is checked, counting it as a failure until finish says
-// otherwise. Counting up front means a burst of parallel attempts cannot
-// all slip in before the first failure is recorded. If either key is locked
+// password is checked; finish must follow. While it is in flight the
+// attempt counts as a failure, so a burst of parallel attempts cannot all
+// slip in before the first failure is recorded. If either key is locked
 // out, begin returns how long remains and records nothing.
 func (t *throttle) begin(user, addr string, now time.Time) (retryAfter time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	uk, ak := userKey(user), addrKey(addr)
-	for _, k := range []string{uk, ak} {
-		if e := t.live(k, now); e != nil && now.Before(e.lockedUntil) {
-			retryAfter = max(retryAfter, e.lockedUntil.Sub(now))
-		}
-	}
+	retryAfter = max(t.wait(uk, t.cfg.UserFailures, now), t.wait(ak, t.cfg.AddrFailures, now))
 	if retryAfter > 0 {
 		return retryAfter
 	}
-	t.fail(uk, t.cfg.UserFailures, now)
-	t.fail(ak, t.cfg.AddrFailures, now)
+	t.start(uk, t.cfg.UserFailures, now)
+	t.start(ak, t.cfg.AddrFailures, now)
 	return 0
 }
 
-// succeeded undoes what begin recorded for a login that succeeded: the
-// user's failures are forgotten, and the address's provisional failure is
-// taken back (but not its earlier ones, or one good account would let an
-// attacker reset the address's count between guesses).
-func (t *throttle) succeeded(user, addr string) {
+// finish records how an attempt that begin let through ended. A failure
+// counts against both keys. A success clears the user's failures but
+// leaves the address as it was: its lockout and the time its failures are
+// forgotten stay those of its real failures, so one person's good login
+// at an office NAT address neither locks the others out nor keeps a
+// password spray remembered, and one good account does not let an
+// attacker reset the address's count between guesses.
+func (t *throttle) finish(user, addr string, ok bool, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.keys, userKey(user))
-	if e := t.keys[addrKey(addr)]; e != nil && e.failures > 0 {
-		e.failures--
-		if e.failures < t.cfg.AddrFailures {
-			// A lockout set by this attempt's provisional failure.
-			e.lockedUntil = time.Time{}
+	uk, ak := userKey(user), addrKey(addr)
+	for _, k := range []string{uk, ak} {
+		// The entry may be gone if prune had to drop it; there is
+		// nothing to take back then.
+		if e := t.keys[k]; e != nil && e.pending > 0 {
+			e.pending--
+		}
+	}
+	if !ok {
+		t.fail(uk, t.cfg.UserFailures, now)
+		t.fail(ak, t.cfg.AddrFailures, now)
+		return
+	}
+	if e := t.keys[uk]; e != nil {
+		if e.pending == 0 {
+			delete(t.keys, uk)
+		} else {
+			// Other attempts at this user are in flight; keep their count.
+			e.failures, e.last, e.lockedUntil = 0, time.Time{}, time.Time{}
 		}
 	}
 }
 
-// live returns the entry for k, dropping it if it has been forgotten.
-func (t *throttle) live(k string, now time.Time) *throttleEntry {
-	e := t.keys[k]
-	if e != nil && now.Sub(e.last) > t.cfg.MaxLockout && !now.Before(e.lockedUntil) {
-		delete(t.keys, k)
-		return nil
+// wait returns how long k must wait before another attempt: the rest of
+// its lockout, or, if the attempts in flight would lock it out should they
+// fail, the lockout the last of them would set.
+func (t *throttle) wait(k string, limit int, now time.Time) time.Duration {
+	e := t.live(k, now)
+	switch {
+	case e == nil || limit <= 0:
+		return 0
+	case now.Before(e.lockedUntil):
+		return e.lockedUntil.Sub(now)
+	case e.pending > 0 && e.failures+e.pending >= limit:
+		return t.lockout(e.failures + e.pending - limit)
 	}
-	return e
+	return 0
 }
 
+// start counts an attempt in flight against k.
+func (t *throttle) start(k string, limit int, now time.Time) {
+	if limit > 0 {
+		t.entry(k, now).pending++
+	}
+}
+
+// fail counts a failed attempt against k, locking it out once it is over
+// its limit.
 func (t *throttle) fail(k string, limit int, now time.Time) {
 	if limit <= 0 {
 		return
 	}
+	e := t.entry(k, now)
+	e.failures++
+	e.last = now
+	if over := e.failures - limit; over >= 0 {
+		e.lockedUntil = now.Add(t.lockout(over))
+	}
+}
+
+// lockout returns how long a key is locked out by a failure that is over
+// failures past its limit: Lockout, doubled for each, up to MaxLockout.
+func (t *throttle) lockout(over int) time.Duration {
+	d := t.cfg.Lockout
+	for i := 0; i < over && d < t.cfg.MaxLockout; i++ {
+		d *= 2
+	}
+	return min(d, t.cfg.MaxLockout)
+}
+
+// entry returns the live entry for k, creating it.
+func (t *throttle) entry(k string, now time.Time) *throttleEntry {
 	e := t.live(k, now)
 	if e == nil {
 		if len(t.keys) >= maxThrottleKeys {
@@ -109,15 +161,18 @@ func (t *throttle) fail(k string, limit int, now time.Time) {
 		e = &throttleEntry{}
 		t.keys[k] = e
 	}
-	e.failures++
-	e.last = now
-	if over := e.failures - limit; over >= 0 {
-		d := t.cfg.Lockout
-		for i := 0; i < over && d < t.cfg.MaxLockout; i++ {
-			d *= 2
-		}
-		e.lockedUntil = now.Add(min(d, t.cfg.MaxLockout))
+	return e
+}
+
+// live returns the entry for k, dropping it if it has been forgotten. An
+// entry with attempts in flight is kept: finish will need it.
+func (t *throttle) live(k string, now time.Time) *throttleEntry {
+	e := t.keys[k]
+	if e != nil && e.pending == 0 && now.Sub(e.last) > t.cfg.MaxLockout && !now.Before(e.lockedUntil) {
+		delete(t.keys, k)
+		return nil
 	}
+	return e
 }
 
 // prune drops forgotten entries, and if the map is still full, arbitrary

@@ -159,7 +159,7 @@ func TestMessagesStream(t *testing.T) {
 		es := e.openStream(t, s, nil)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		go e.hub.Watch(ctx, 10*time.Millisecond, e.sessions.KeepAlive)
+		go e.hub.Watch(ctx, 10*time.Millisecond, e.sessions.KeepAlive, e.sessions.Alive)
 		if _, err := e.db.UpdateUser(ctx, "agent1", icrec.UserUpdate{Disabled: ptr(true), EndSessions: true}); err != nil {
 			t.Fatal(err)
 		}

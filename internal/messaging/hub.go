@@ -185,14 +185,24 @@ func (s *Stream) Close() {
 	}
 }
 
+// A SessionCheck reports whether a session still lives and, if not, why it
+// ended.
+type SessionCheck func(ctx context.Context, sessionID string) (alive bool, why icrec.SessionEnd)
+
 // Watch checks, every interval until ctx ends, each session that has a
 // queue, and ends those whose check fails. It catches sessions ended where
 // this process cannot see it happen: by another icrec process sharing the
-// store (icrec user disable), or by expiry. Ending a session without an open
-// stream drops its queue, so messages published to a session that no longer
-// exists (or to one whose client stopped polling and was idled out) cannot
-// pile up.
-func (h *Hub) Watch(ctx context.Context, interval time.Duration, check func(ctx context.Context, sessionID string) (alive bool, why icrec.SessionEnd)) {
+// store (icrec user disable), or by expiry.
+//
+// A session with an open event stream is passed to keepAlive, which may
+// count the stream as activity: a client that listens is not idle. A
+// session that only has a queue is passed to check instead, which must not
+// count as activity, or a client that stopped polling would never idle
+// out. With a nil check, such sessions are left to End. Ending a
+// session without an open stream drops its queue, so messages published
+// to a session that no longer exists (or to one whose client stopped
+// polling and was idled out) cannot pile up.
+func (h *Hub) Watch(ctx context.Context, interval time.Duration, keepAlive, check SessionCheck) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -201,7 +211,16 @@ func (h *Hub) Watch(ctx context.Context, interval time.Duration, check func(ctx 
 			return
 		case <-t.C:
 		}
-		for _, id := range h.watched() {
+		streamed, queued := h.watched()
+		for _, id := range streamed {
+			if alive, why := keepAlive(ctx, id); !alive {
+				h.End(id, why)
+			}
+		}
+		if check == nil {
+			continue
+		}
+		for _, id := range queued {
 			if alive, why := check(ctx, id); !alive {
 				h.End(id, why)
 			}
@@ -209,15 +228,19 @@ func (h *Hub) Watch(ctx context.Context, interval time.Duration, check func(ctx 
 	}
 }
 
-// watched lists the sessions whose queue exists and has not yet ended.
-func (h *Hub) watched() []string {
+// watched lists the sessions whose queue exists and has not yet ended:
+// those with an open stream, and those without.
+func (h *Hub) watched() (streamed, queued []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var ids []string
 	for id, q := range h.queues {
-		if q.final == nil {
-			ids = append(ids, id)
+		switch {
+		case q.final != nil:
+		case q.streams > 0:
+			streamed = append(streamed, id)
+		default:
+			queued = append(queued, id)
 		}
 	}
-	return ids
+	return streamed, queued
 }

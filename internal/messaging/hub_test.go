@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -446,13 +447,14 @@ func TestHubPublishAfterEnd(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			checked := make(chan string, 1000)
-			go h.Watch(ctx, time.Millisecond, func(_ context.Context, id string) (bool, icrec.SessionEnd) {
+			check := func(_ context.Context, id string) (bool, icrec.SessionEnd) {
 				select {
 				case checked <- id:
 				default: // the test has seen enough
 				}
 				return id != "1", icrec.SessionRevoked
-			})
+			}
+			go h.Watch(ctx, time.Millisecond, check, check)
 			// Watch ends a dead session right after checking it, before
 			// its next check: once another check follows the one of "1",
 			// the queue of "1" is gone.
@@ -504,77 +506,112 @@ func TestHubShutdown(t *testing.T) {
 	})
 }
 
+// watchCalls records which sessions Watch passed to which function.
+type watchCalls struct {
+	mu    sync.Mutex
+	calls map[string]map[string]int // function → session → calls
+}
+
+// fn returns a SessionCheck named name that ends the sessions in dead.
+func (w *watchCalls) fn(name string, dead ...string) messaging.SessionCheck {
+	return func(_ context.Context, id string) (bool, icrec.SessionEnd) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.calls[name] == nil {
+			w.calls[name] = make(map[string]int)
+		}
+		w.calls[name][id]++
+		return !slices.Contains(dead, id), icrec.SessionRevoked
+	}
+}
+
+func (w *watchCalls) count(name, id string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.calls[name][id]
+}
+
+// TestHubWatch checks that only sessions with an open stream are passed
+// to keepAlive, which may count the stream as activity, so that a client
+// that stops polling idles out; sessions that only have a queue are passed
+// to check, and dropped when it fails.
 func TestHubWatch(t *testing.T) {
-	h, _ := newHub(t)
-	alive := subscribe(t, h, "alive")
-	dead := subscribe(t, h, "dead")
-	subscribe(t, h, "ended")
-	h.End("ended", icrec.SessionLoggedOut)
-	publish(t, h, "polled", 1) // a queue without a stream
+	for _, withCheck := range []bool{true, false} {
+		t.Run(fmt.Sprintf("Check=%v", withCheck), func(t *testing.T) {
+			h, _ := newHub(t)
+			alive := subscribe(t, h, "alive")
+			dead := subscribe(t, h, "dead")
+			subscribe(t, h, "ended")
+			h.End("ended", icrec.SessionLoggedOut)
+			publish(t, h, "polled", 1) // queues without a stream
+			publish(t, h, "gone", 2)
 
-	var mu sync.Mutex
-	calls := make(map[string]int)
-	check := func(ctx context.Context, id string) (bool, icrec.SessionEnd) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls[id]++
-		if id == "dead" {
-			return false, icrec.SessionRevoked
-		}
-		return true, 0
-	}
-	count := func(id string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		return calls[id]
-	}
-
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.Watch(ctx, time.Millisecond, check)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
-
-	_, _, wake := dead.Next()
-	waitClosed(t, "dead session", wake)
-	_, final, _ := dead.Next()
-	checkFinal(t, final, icrec.SessionRevoked, false)
-
-	// Let a few more rounds pass, so that a wrong call would show.
-	for deadline := time.Now().Add(timeout); count("alive") < 5; {
-		if time.Now().After(deadline) {
-			t.Fatalf("check called %d times for the alive session in %v, want 5", count("alive"), timeout)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		t.Fatalf("Watch did not return within %v of its context ending", timeout)
-	}
-
-	mu.Lock()
-	defer mu.Unlock()
-	for id, n := range calls {
-		switch id {
-		case "alive", "polled": // live sessions, with or without a stream
-		case "dead":
-			// Once ended, the session is no longer checked.
-			if n != 1 {
-				t.Errorf("check(dead) called %d times, want 1", n)
+			w := &watchCalls{calls: make(map[string]map[string]int)}
+			var check messaging.SessionCheck
+			if withCheck {
+				check = w.fn("check", "gone")
 			}
-		default:
-			t.Errorf("check(%q) called %d times: the session has no queue or has ended", id, n)
-		}
-	}
-	if _, final, _ := alive.Next(); final != nil {
-		t.Errorf("alive session's final=%s, want nil", final)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				h.Watch(ctx, time.Millisecond, w.fn("keepAlive", "dead"), check)
+			}()
+			defer func() {
+				cancel()
+				<-done
+			}()
+
+			_, _, wake := dead.Next()
+			waitClosed(t, "dead session", wake)
+			_, final, _ := dead.Next()
+			checkFinal(t, final, icrec.SessionRevoked, false)
+
+			// Let a few more rounds pass, so that a wrong call would show.
+			for deadline := time.Now().Add(timeout); w.count("keepAlive", "alive") < 5; {
+				if time.Now().After(deadline) {
+					t.Fatalf("keepAlive called %d times for the alive session in %v, want 5", w.count("keepAlive", "alive"), timeout)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(timeout):
+				t.Fatalf("Watch did not return within %v of its context ending", timeout)
+			}
+
+			want := map[string]map[string]string{ // function → session → calls
+				"keepAlive": {"alive": "many", "dead": "1"},
+			}
+			if withCheck {
+				want["check"] = map[string]string{"polled": "many", "gone": "1"}
+			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			for _, fn := range []string{"keepAlive", "check"} {
+				for _, id := range []string{"alive", "dead", "ended", "polled", "gone"} {
+					got, wantN := w.calls[fn][id], want[fn][id]
+					switch {
+					case wantN == "many" && got < 2, wantN == "1" && got != 1, wantN == "" && got != 0:
+						t.Errorf("%s(%q) called %d times, want %s", fn, id, got, cmp.Or(wantN, "0"))
+					}
+				}
+			}
+			if _, final, _ := alive.Next(); final != nil {
+				t.Errorf("alive session's final=%s, want nil", final)
+			}
+			wantGone := 1 // without a check, nothing drops the queue
+			if withCheck {
+				wantGone = 0
+			}
+			if got := h.Drain("gone"); len(got) != wantGone {
+				t.Errorf("Drain(gone)=%v, want %d messages", numbers(t, got), wantGone)
+			}
+			if got := h.Drain("polled"); len(got) != 1 {
+				t.Errorf("Drain(polled)=%v, want its one message", numbers(t, got))
+			}
+		})
 	}
 }
 
@@ -623,7 +660,7 @@ func TestHubConcurrent(t *testing.T) {
 	watch.Go(func() {
 		h.Watch(ctx, time.Millisecond, func(_ context.Context, id string) (bool, icrec.SessionEnd) {
 			return id != "0" || rand.IntN(10) != 0, icrec.SessionRevoked
-		})
+		}, nil)
 	})
 
 	var work sync.WaitGroup
