@@ -43,6 +43,9 @@ const (
 	// failed (HTTP 500). Unlike Internal, its message is shown: it names
 	// the service and what went wrong, which the caller can act on.
 	Upstream
+	// HeaderTooLarge means the request's header is over the size limit
+	// (HTTP 431).
+	HeaderTooLarge
 )
 
 var kindNames = [...]string{
@@ -58,6 +61,7 @@ var kindNames = [...]string{
 	Unavailable:         "unavailable",
 	RangeNotSatisfiable: "range not satisfiable",
 	Upstream:            "upstream",
+	HeaderTooLarge:      "header too large",
 }
 
 func (k Kind) String() string {
@@ -177,4 +181,5 @@ var defaultMessages = [...]string{
 	Unavailable:         "The server is not accepting requests now.",
 	RangeNotSatisfiable: "The requested range is outside the file.",
 	Upstream:            "A service this server relies on failed.",
+	HeaderTooLarge:      "The request's header is too large.",
 }

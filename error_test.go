@@ -116,7 +116,7 @@ func TestErrorMessage(t *testing.T) {
 		if got, want := icrec.ErrorMessage(e), "The resource does not exist."; got != want {
 			t.Errorf("ErrorMessage=%q, want %q", got, want)
 		}
-		for k := icrec.Invalid; k <= icrec.Upstream; k++ {
+		for k := icrec.Invalid; k <= icrec.HeaderTooLarge; k++ {
 			got := icrec.ErrorMessage(&icrec.Error{Kind: k})
 			if got == "" || got == icrec.ErrorMessage(nil) {
 				t.Errorf("kind %v: ErrorMessage=%q, want its own default", k, got)
@@ -171,9 +171,10 @@ func TestKindString(t *testing.T) {
 		{icrec.Unavailable, "unavailable"},
 		{icrec.RangeNotSatisfiable, "range not satisfiable"},
 		{icrec.Upstream, "upstream"},
+		{icrec.HeaderTooLarge, "header too large"},
 		// The first value past the defined kinds: if a kind is added without
 		// a name, or to the list above, this fails.
-		{icrec.Upstream + 1, "kind(12)"},
+		{icrec.HeaderTooLarge + 1, "kind(13)"},
 		{icrec.Kind(255), "kind(255)"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"example.com/icrec"
@@ -61,13 +64,13 @@ func runDemo(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		return seedDemo(ctx, a, sessions, password, e.stdout, discardLogger())
+		return seedDemo(ctx, a, sessions, password, apiBase(":8018", ""), e.stdout, discardLogger())
 	})
 }
 
 // seedDemo creates the demo users and the demo archive where there are
-// none, and prints how to try them.
-func seedDemo(ctx context.Context, a *app, sessions *auth.Service, password string, out io.Writer, log *slog.Logger) error {
+// none, and prints how to try them against the API at base.
+func seedDemo(ctx context.Context, a *app, sessions *auth.Service, password, base string, out io.Writer, log *slog.Logger) error {
 	if err := createDemoUsers(ctx, sessions, password, out); err != nil {
 		return err
 	}
@@ -115,11 +118,28 @@ func seedDemo(ctx context.Context, a *app, sessions *auth.Service, password stri
 		return err
 	}
 	log.Info("demo archive created", "recordings", sum.Imported, "bytes", sum.Bytes)
-	printWalkthrough(out, made, sum)
+	printWalkthrough(out, base, made, sum)
 	return nil
 }
 
-func printWalkthrough(out io.Writer, made []demo.Recording, sum archive.ImportSummary) {
+// apiBase is the URL a person on this machine reaches the API at, from the
+// listen addresses: the HTTP one if there is one, else the HTTPS one.
+func apiBase(httpAddr, httpsAddr string) string {
+	scheme, addr := "http", httpAddr
+	if addr == "" {
+		scheme, addr = "https", httpsAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return scheme + "://localhost"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+func printWalkthrough(out io.Writer, base string, made []demo.Recording, sum archive.ImportSummary) {
 	counts := map[icrec.MediaType]int{}
 	pick := map[string]string{}
 	for _, r := range made {
@@ -143,14 +163,19 @@ func printWalkthrough(out io.Writer, made []demo.Recording, sum archive.ImportSu
 	if id := pick["Call/Support"]; id != "" {
 		fmt.Fprintf(out, "\nWho may do what:  icrec rights supervisor %s\n", id)
 	}
-	fmt.Fprintln(out, `Log in (ICWS):     curl -s -c icws.cookies -X POST http://localhost:8018/icws/connection \
-                     -d '{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","applicationName":"demo","userID":"supervisor","password":"PASSWORD"}'`)
+	k := ""
+	if strings.HasPrefix(base, "https:") {
+		k = "-k "
+	}
+	fmt.Fprintf(out, `Log in (ICWS):     curl %s-s -c icws.cookies -X POST %s/icws/connection \
+                     -d '{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","applicationName":"demo","userID":"supervisor","password":"PASSWORD"}'
+`, k, base)
 	id := pick["Call/Support"]
 	if id == "" {
 		id = "RECORDINGID"
 	}
-	fmt.Fprintf(out, `Export link:       curl -s -b icws.cookies -H "ININ-ICWS-CSRF-Token: CSRFTOKEN" \
-                     http://localhost:8018/icws/SESSIONID/recordings/%s/export-uri
+	fmt.Fprintf(out, `Export link:       curl %s-s -b icws.cookies -H "ININ-ICWS-CSRF-Token: CSRFTOKEN" \
+                     %s/icws/SESSIONID/recordings/%s/export-uri
 Download it:       curl -k -OJ "URI"   (the link works without the session; -k: the certificate is self-signed)
-`, id)
+`, k, base, id)
 }

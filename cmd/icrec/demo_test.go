@@ -35,7 +35,7 @@ func TestDemoArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := seedDemo(ctx, a, sessions, "demo-password-1", &out, log); err != nil {
+	if err := seedDemo(ctx, a, sessions, "demo-password-1", "http://127.0.0.1:18018", &out, log); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := a.archive.Recordings(ctx, icrec.RecordingFilter{})
@@ -101,14 +101,29 @@ func TestDemoArchive(t *testing.T) {
 	if ps, _ := a.archive.Policies(ctx); len(ps) != 1 || ps[0].Name != demoPolicy.Name {
 		t.Errorf("policies %v", ps)
 	}
-	for _, want := range []string{"icrec demo archive:", "icrec rights supervisor", "agent1"} {
+	// The demo policy's effect: supervisor exports Support's recordings,
+	// not Sales'.
+	supervisor, err := a.db.FindUserByID(ctx, "supervisor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		g, err := a.archive.Rights(ctx, supervisor, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := r.InWorkgroup("Support"); g.Rights.Has(icrec.CanExportOrArchive) != want {
+			t.Errorf("supervisor may export %s of %v: %v, want %v", r.ID, r.Workgroups, !want, want)
+		}
+	}
+	for _, want := range []string{"icrec demo archive:", "icrec rights supervisor", "agent1", "curl -s -c icws.cookies -X POST http://127.0.0.1:18018/icws/connection"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("walkthrough lacks %q:\n%s", want, out.String())
 		}
 	}
 	// A second run adds nothing.
 	out.Reset()
-	if err := seedDemo(ctx, a, sessions, "", &out, log); err != nil || !strings.Contains(out.String(), "already has") {
+	if err := seedDemo(ctx, a, sessions, "", "http://localhost:8018", &out, log); err != nil || !strings.Contains(out.String(), "already has") {
 		t.Errorf("second seed: %v %s", err, out.String())
 	}
 }
@@ -158,4 +173,20 @@ func countAttachments(t *testing.T, data []byte) int {
 		}
 	}
 	return walk(m.Header.Get("Content-Type"), m.Body)
+}
+
+func TestAPIBase(t *testing.T) {
+	for _, tc := range []struct{ http, https, want string }{
+		{":8018", ":8019", "http://localhost:8018"},
+		{"0.0.0.0:80", "", "http://localhost:80"},
+		{"[::]:8018", "", "http://localhost:8018"},
+		{"192.0.2.7:8018", "", "http://192.0.2.7:8018"},
+		{"", "127.0.0.1:8443", "https://127.0.0.1:8443"},
+		{"", "[::1]:8443", "https://[::1]:8443"},
+		{"recorder:8018", "", "http://recorder:8018"},
+	} {
+		if got := apiBase(tc.http, tc.https); got != tc.want {
+			t.Errorf("apiBase(%q, %q) = %q, want %q", tc.http, tc.https, got, tc.want)
+		}
+	}
 }

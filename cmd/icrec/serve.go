@@ -105,7 +105,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.DurationVar(&c.shutdownMax, "shutdown-timeout", 30*time.Second, "on shutdown, wait this long for requests in flight")
 	fs.StringVar(&c.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, else JSON), text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
-	fs.BoolVar(&c.demo, "demo", false, "on an empty data directory, create demo users and print their passwords")
+	fs.BoolVar(&c.demo, "demo", false, "on an empty data directory, create demo users (passwords printed once) and a demo archive of about 35 recordings")
 	fs.StringVar(&c.demoPassword, "demo-password", "", "give every demo user this `password` instead of random ones")
 	fs.BoolVar(&c.recorder.https, "recorder-https", true, "HTTPS playback, archiving and exporting: export links use the public HTTPS URL (false: the HTTP one)")
 	fs.BoolVar(&c.recorder.export, "recorder-export", true, "serve export-uri and export links; false answers them 410 (a compliance lock-down)")
@@ -254,7 +254,7 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 		return err
 	}
 	if c.demo {
-		if err := seedDemo(ctx, a, sessions, c.demoPassword, e.stdout, log); err != nil {
+		if err := seedDemo(ctx, a, sessions, c.demoPassword, apiBase(c.httpAddr, c.httpsAddr), e.stdout, log); err != nil {
 			return err
 		}
 	} else if n, err := sessions.CountUsers(ctx); err == nil && n == 0 {
@@ -427,8 +427,11 @@ func newHTTPServer(h http.Handler, errLog *stdlog.Logger, conns *connCounter) *h
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          errLog,
+		// httpapi refuses headers over 64 KiB itself, with the JSON error
+		// ICWS clients read; net/http's own limit, which answers in plain
+		// text, is only the hard stop behind it.
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       errLog,
 	}
 	if conns != nil {
 		srv.ConnState = conns.track

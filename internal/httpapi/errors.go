@@ -26,6 +26,7 @@ var statusByKind = [...]int{
 	icrec.Unavailable:         http.StatusServiceUnavailable,
 	icrec.RangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
 	icrec.Upstream:            http.StatusInternalServerError,
+	icrec.HeaderTooLarge:      http.StatusRequestHeaderFieldsTooLarge,
 }
 
 // Status returns the HTTP status for an error.

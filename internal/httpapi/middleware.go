@@ -239,3 +239,25 @@ func looksLikeToken(s string) bool {
 	}
 	return true
 }
+
+// limitHeader refuses a request whose header is over max bytes, counted as
+// net/http counts them for its own MaxHeaderBytes, with a JSON 431.
+func limitHeader(log *slog.Logger, max int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4 // ": " and CRLF
+			}
+		}
+		if n > max {
+			// The connection may hold more of the same; let the client
+			// start afresh.
+			w.Header().Set("Connection", "close")
+			writeError(w, r, log, icrec.Errorf(icrec.HeaderTooLarge, icrec.IDTooLarge,
+				"The request's header is %d bytes long; the limit is %d.", n, max))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

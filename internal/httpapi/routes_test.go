@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,6 +41,10 @@ func TestErrorTable(t *testing.T) {
 		{"wrong method sessionless", "DELETE", "/icws/connection/features", "", nil, 405, icrec.IDMethodNotAllowed, 0},
 		{"OPTIONS without CORS", "OPTIONS", "/icws/connection", "", nil, 405, icrec.IDMethodNotAllowed, 0},
 		{"body too large", "POST", "/icws/connection", strings.Repeat(" ", 300) + "{}", nil, 413, icrec.IDTooLarge, 0},
+		// Below net/http's own limit (1 MiB, which answers in plain text),
+		// above icrec's 64 KiB: a JSON 431.
+		{"header too large", "GET", "/icws/connection/version", "", http.Header{"X-Big": {strings.Repeat("b", 70<<10)}}, 431, icrec.IDTooLarge, 0},
+		{"header too large in many fields", "GET", "/icws/connection/version", "", http.Header{"X-Big": slices.Repeat([]string{strings.Repeat("b", 1000)}, 70)}, 431, icrec.IDTooLarge, 0},
 	} {
 		t.Run(tc.row, func(t *testing.T) {
 			req, err := http.NewRequest(tc.method, e.srv.URL+tc.path, strings.NewReader(tc.body))

@@ -36,6 +36,11 @@ type Config struct {
 	// PingInterval spaces the :ping comments that keep event streams alive
 	// through proxies; zero means 15 seconds.
 	PingInterval time.Duration
+	// MaxHeaderBytes limits a request's header (its request line and
+	// fields); zero means 64 KiB. The http.Server's own MaxHeaderBytes must
+	// be larger: net/http answers what exceeds that in plain text, and
+	// ICWS clients expect a JSON error.
+	MaxHeaderBytes int
 	// MaxBodyBytes limits request bodies; zero means 64 KiB.
 	MaxBodyBytes int64
 	// ExportBase is the public base URL of export links
@@ -78,6 +83,9 @@ func NewServer(log *slog.Logger, cfg Config, sessions *auth.Service, recordings 
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 64 << 10
+	}
 	if cfg.AlternateHosts == nil {
 		cfg.AlternateHosts = []string{}
 	}
@@ -90,6 +98,7 @@ func NewServer(log *slog.Logger, cfg Config, sessions *auth.Service, recordings 
 	h = icwsPathCase(h)
 	h = recoverPanic(log, h)
 	h = cors(cfg.CORSOrigins, h)
+	h = limitHeader(log, cfg.MaxHeaderBytes, h)
 	h = logRequests(log, metrics, cfg.TrustedProxies, h)
 	return h
 }
