@@ -20,6 +20,7 @@ import (
 	"mime"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -115,6 +116,9 @@ func Parse(n int, data []byte) (*Entry, error) {
 	}
 	if tok, err := dec.Token(); err != io.EOF {
 		return nil, fail("", "unexpected %v after the JSON object", tok)
+	}
+	if err := checkMembers(data); err != nil {
+		return nil, &Error{Line: n, Field: err.field, Err: err}
 	}
 
 	e := &Entry{Line: n}
@@ -301,6 +305,61 @@ func decodeError(n int, err error) error {
 		return &Error{Line: n, Field: f, Err: errors.New("unknown field (see docs/import.md for the fields)")}
 	}
 	return &Error{Line: n, Err: fmt.Errorf("not valid: %s", strings.TrimPrefix(msg, "json: "))}
+}
+
+// fields are the member names of a line, exactly as the format spells them.
+var fields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[line]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		m[name] = true
+	}
+	return m
+}()
+
+// memberError is a member name that the decoder let through: encoding/json
+// matches names ignoring case and keeps the last of two members of one
+// name, so "File" would be taken for "file", and of two "file" members the
+// second would silently win.
+type memberError struct {
+	field, msg string
+}
+
+func (e *memberError) Error() string { return e.msg }
+
+// checkMembers checks the member names of a line the decoder has accepted
+// as one JSON object: each must be a field, spelled exactly, and appear once.
+func checkMembers(data []byte) *memberError {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		name, _ := tok.(string)
+		switch {
+		case !fields[name]:
+			for f := range fields {
+				if strings.EqualFold(f, name) {
+					return &memberError{field: name, msg: fmt.Sprintf("unknown field; the field is %q (names are case-sensitive)", f)}
+				}
+			}
+			return &memberError{field: name, msg: "unknown field (see docs/import.md for the fields)"}
+		case seen[name]:
+			return &memberError{field: name, msg: "given twice"}
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // absent reports whether a raw field was left out or given as null, which
