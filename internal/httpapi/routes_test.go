@@ -28,7 +28,7 @@ func TestErrorTable(t *testing.T) {
 		{"malformed JSON", "POST", "/icws/connection", "{", nil, 400, icrec.IDInvalidProperty, 0},
 		{"missing property", "POST", "/icws/connection", `{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings"}`, nil, 400, icrec.IDMissingParameter, 0},
 		{"invalid property", "POST", "/icws/" + s.id + "/connection/unique-auth-token", `{"authTokenSeed":"x"}`, s.headers(), 400, icrec.IDInvalidProperty, 0},
-		{"bad query parameter", "GET", "/icws/connection/features/nope", "", nil, 400, icrec.IDInvalidProperty, 0},
+		{"bad path parameter (unknown feature)", "GET", "/icws/connection/features/nope", "", nil, 400, icrec.IDInvalidProperty, 0},
 		{"bad login", "POST", "/icws/connection", loginBody("agent1", "nope"), nil, 400, icrec.IDAuthenticationFailure, 0},
 		{"unknown session", "GET", "/icws/1111111111/connection", "", s.headers(), 401, icrec.IDAuthenticationFailure, icrec.CodeUnknownSession},
 		{"bad CSRF token", "GET", "/icws/" + s.id + "/connection", "", http.Header{"Cookie": {s.cookie}}, 401, icrec.IDAuthenticationFailure, icrec.CodeBadCSRFToken},
