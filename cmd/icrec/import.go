@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"example.com/icrec/internal/archive"
@@ -132,13 +133,21 @@ func printImportSummary(e env, s archive.ImportSummary, dryRun bool) {
 	secs := s.Elapsed.Seconds()
 	rate := ""
 	if secs > 0 {
-		rate = fmt.Sprintf(" (%s/s, %.0f recordings/s)", humanBytes(int64(float64(s.Bytes)/secs)), float64(s.Imported+s.Checked)/secs)
+		rate = fmt.Sprintf(" (%s/s, %s recordings/s)", humanBytes(int64(float64(s.Bytes)/secs)), perSecond(float64(s.Imported+s.Checked)/secs))
 	}
 	if dryRun {
 		fmt.Fprintf(e.stdout, "checked %d, would skip %d, failed %d; %s read in %s%s\n", s.Checked, s.Skipped, s.Failed, humanBytes(s.Bytes), s.Elapsed.Round(time.Millisecond), rate)
 		return
 	}
 	fmt.Fprintf(e.stdout, "imported %d, skipped %d, failed %d; %s in %s%s\n", s.Imported, s.Skipped, s.Failed, humanBytes(s.Bytes), s.Elapsed.Round(time.Millisecond), rate)
+}
+
+// perSecond formats a rate with the precision it needs: 0.3, 12, 1500.
+func perSecond(r float64) string {
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 0, 64)
 }
 
 // countLines counts the non-blank lines of a file, for the progress bar, and
