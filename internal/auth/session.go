@@ -92,6 +92,19 @@ func (s *Service) Logout(ctx context.Context, sess *icrec.Session, clientAddr st
 // and reports whether the session still lives and, if not, why. Any other
 // session must be checked with Alive, or it would never idle out.
 func (s *Service) KeepAlive(ctx context.Context, id string) (alive bool, why icrec.SessionEnd) {
+	return s.check(ctx, id, true)
+}
+
+// Alive reports whether a session still lives and, if not, why, without
+// counting the check as activity: a session with queued messages that its
+// client no longer polls must idle out. An expired session is ended.
+func (s *Service) Alive(ctx context.Context, id string) (alive bool, why icrec.SessionEnd) {
+	return s.check(ctx, id, false)
+}
+
+// check is KeepAlive when active, and Alive when not: an active session is
+// touched, and only its lifetime can end it, not idleness.
+func (s *Service) check(ctx context.Context, id string, active bool) (bool, icrec.SessionEnd) {
 	sess, err := s.sessions.FindSessionByID(ctx, id)
 	if icrec.IsKind(err, icrec.NotFound) {
 		// Ended elsewhere: by another node, or by icrec user disable.
@@ -101,32 +114,14 @@ func (s *Service) KeepAlive(ctx context.Context, id string) (alive bool, why icr
 		return true, 0
 	}
 	now := s.now()
-	if !now.Before(sess.Expires) {
+	if active && !now.Before(sess.Expires) || !active && s.expired(sess, now) {
 		s.endExpired(ctx, id)
 		return false, icrec.SessionExpired
 	}
-	if now.Sub(sess.LastSeen) >= s.touchEvery {
+	if active && now.Sub(sess.LastSeen) >= s.touchEvery {
 		if err := s.sessions.TouchSession(ctx, id, now); err != nil && !icrec.IsKind(err, icrec.NotFound) {
 			s.log.Warn("touch session", "session_id", id, "err", err)
 		}
-	}
-	return true, 0
-}
-
-// Alive reports whether a session still lives and, if not, why, without
-// counting the check as activity: a session with queued messages that its
-// client no longer polls must idle out. An expired session is ended.
-func (s *Service) Alive(ctx context.Context, id string) (alive bool, why icrec.SessionEnd) {
-	sess, err := s.sessions.FindSessionByID(ctx, id)
-	if icrec.IsKind(err, icrec.NotFound) {
-		return false, icrec.SessionRevoked
-	} else if err != nil {
-		s.log.Warn("check session", "session_id", id, "err", err)
-		return true, 0
-	}
-	if s.expired(sess, s.now()) {
-		s.endExpired(ctx, id)
-		return false, icrec.SessionExpired
 	}
 	return true, 0
 }

@@ -309,16 +309,7 @@ func TestEmailLinksNeedCanEmail(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("send-as-email: %s %s", resp.Status, body)
 	}
-	got := e.smtp.Wait(1, 5*time.Second)
-	if len(got) != 1 {
-		t.Fatalf("%d messages", len(got))
-	}
-	_, _, text := parts(t, got[0])
-	i := strings.Index(text, "https://recorder.example.com:8019/export/")
-	if i < 0 {
-		t.Fatalf("no link in %q", text)
-	}
-	link := strings.Fields(text[i+len("https://recorder.example.com:8019"):])[0]
+	link := emailedLink(t, e)
 	resp, dl := e.do(e.client(false), "GET", link, "", nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(dl, f.call) {
 		t.Fatalf("the emailed link: %s, %d bytes", resp.Status, len(dl))

@@ -120,16 +120,7 @@ func TestSendAsEmailLinks(t *testing.T) {
 	if resp.StatusCode != 204 {
 		t.Fatalf("%s %s", resp.Status, body)
 	}
-	got := e.smtp.Wait(1, 5*time.Second)
-	if len(got) != 1 {
-		t.Fatalf("%d messages", len(got))
-	}
-	_, files, text := parts(t, got[0])
-	i := strings.Index(text, "https://recorder.example.com:8019/export/")
-	if len(files) != 0 || i < 0 {
-		t.Fatalf("want no attachment and a link; files %d, body %q", len(files), text)
-	}
-	link := strings.Fields(text[i+len("https://recorder.example.com:8019"):])[0]
+	link := emailedLink(t, e)
 	resp, dl := e.do(e.client(false), "GET", link, "", nil)
 	if resp.StatusCode != 200 || !bytes.Equal(dl, f.call) {
 		t.Errorf("the emailed link: %s, %d bytes", resp.Status, len(dl))
@@ -214,4 +205,20 @@ func TestSendAsEmailServerDown(t *testing.T) {
 	if events, _ := e.db.FindAudit(t.Context(), icrec.AuditFilter{Kind: &kind}); len(events) != 1 || !strings.HasPrefix(events[0].Outcome, "failed") {
 		t.Errorf("the failed send was not audited: %+v", events)
 	}
+}
+
+// emailedLink waits for the one message the test sent, which must carry no
+// attachment and an export link, and returns the link's path.
+func emailedLink(t *testing.T, e *env) string {
+	t.Helper()
+	got := e.smtp.Wait(1, 5*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("%d messages", len(got))
+	}
+	_, files, text := parts(t, got[0])
+	i := strings.Index(text, "https://recorder.example.com:8019/export/")
+	if len(files) != 0 || i < 0 {
+		t.Fatalf("want no attachment and a link; files %d, body %q", len(files), text)
+	}
+	return strings.Fields(text[i+len("https://recorder.example.com:8019"):])[0]
 }
