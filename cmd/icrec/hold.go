@@ -112,7 +112,7 @@ func runHoldAdd(ctx context.Context, args []string, e env) error {
 	}
 	h := icrec.LegalHold{Name: pos[0], RecordingIDs: ids, CreatedBy: by}
 	if h.Query, err = icrec.ParseHoldQuery(query); err != nil {
-		return usagef("hold add", "--query: %s", icrec.ErrorMessage(err))
+		return usagef("hold add", "--query: %s", strings.TrimPrefix(icrec.ErrorMessage(err), "query: "))
 	}
 	if query != "" && h.Query.IsZero() {
 		return usagef("hold add", "--query %q has no field=value pair", query)

@@ -146,7 +146,7 @@ func TestHoldAndRetentionCommands(t *testing.T) {
 		{"", []string{"hold", "add"}, exitUsage, "missing the hold's NAME"},
 		{"", []string{"hold", "add", "x"}, exitUsage, "give recordings (--recording, --recordings-file), a --query, or both"},
 		{"", []string{"hold", "add", "a", "b", "--query", "tag=x"}, exitUsage, `unexpected argument "b" after NAME`},
-		{"", []string{"hold", "add", "x", "--query", "group=x"}, exitUsage, `--query: query: unknown field "group" at byte 1`},
+		{"", []string{"hold", "add", "x", "--query", "group=x"}, exitUsage, `--query: unknown field "group" at byte 1`},
 		{"", []string{"hold", "add", "x", "--query", " "}, exitUsage, "has no field=value pair"},
 		{"", []string{"hold", "add", "x", "--query", "since=2025-01-01 until=2024-01-01"}, exitFailure, "must be before its until"},
 		{"", []string{"hold", "add", "x", "--recording", "1234"}, exitFailure, `recording id "1234" is not a GUID`},
