@@ -330,7 +330,13 @@ func (e *memberError) Error() string { return e.msg }
 
 // checkMembers checks the member names of a line the decoder has accepted
 // as one JSON object: each must be a field, spelled exactly, and appear once.
-func checkMembers(data []byte) *memberError {
+func checkMembers(data []byte) *memberError { return checkMembersOf(data, fields) }
+
+// participantFields are the members of a participant object.
+var participantFields = map[string]bool{"userId": true, "name": true, "address": true}
+
+// checkMembersOf is checkMembers for an object with the given members.
+func checkMembersOf(data []byte, fields map[string]bool) *memberError {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil { // the opening brace
 		return nil
@@ -474,8 +480,8 @@ func participant(raw json.RawMessage) (icrec.Participant, error) {
 	if err := dec.Decode(&o); err != nil {
 		return icrec.Participant{}, errors.New(`must be a user id or an object {"userId", "name", "address"}`)
 	}
-	if o.UserID == "" && o.Name == "" && o.Address == "" {
-		return icrec.Participant{}, errors.New("names nobody: give userId, name or address")
+	if me := checkMembersOf(raw, participantFields); me != nil {
+		return icrec.Participant{}, fmt.Errorf("member %q: %s", clip(me.field), strings.Replace(me.msg, " (see docs/import.md for the fields)", ` (the members are "userId", "name" and "address")`, 1))
 	}
 	if o.UserID != "" {
 		if err := icrec.ValidateID("user id", o.UserID); err != nil {
@@ -489,6 +495,9 @@ func participant(raw json.RawMessage) (icrec.Participant, error) {
 	}
 	if p.Address, err = text(o.Address, 256); err != nil {
 		return icrec.Participant{}, fmt.Errorf("address %v", err)
+	}
+	if p.UserID == "" && p.Name == "" && p.Address == "" {
+		return icrec.Participant{}, errors.New("names nobody: give userId, name or address")
 	}
 	return p, nil
 }

@@ -2,6 +2,7 @@ package manifest_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -262,4 +263,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted invalid values: %+v", r)
 		}
 	})
+}
+
+func TestParseParticipantObjects(t *testing.T) {
+	base := `{"interactionId":"1","mediaType":"Call","recordingDate":"20240101T000000Z","file":"a.wav","participants":[%s]}`
+	for in, want := range map[string]string{
+		`{"name":"  "}`:                "names nobody",
+		`{"address":" ","userId":""}`:  "names nobody",
+		`{"nAme":"Jane"}`:              `member "nAme": unknown field; the field is "name"`,
+		`{"name":"Jane","name":"Joe"}`: `member "name": given twice`,
+		`{"name":"Jane","phone":"1"}`:  `must be a user id or an object`,
+	} {
+		_, err := manifest.Parse(1, []byte(fmt.Sprintf(base, in)))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", in, err, want)
+		}
+	}
+	e, err := manifest.Parse(1, []byte(fmt.Sprintf(base, `{"name":" Jane "}`)))
+	if err != nil || e.Recording.Participants[0].Name != "Jane" {
+		t.Errorf("a trimmed name: %v %+v", err, e)
+	}
 }
