@@ -34,7 +34,7 @@ absent; run it again to finish. Exit status 1 if any line failed.
 Examples:
   icrec import /mnt/export/manifest.jsonl
   icrec import --dry-run manifest.jsonl
-  icrec export ... | icrec import -
+  icrec export --server URL --user U --ids ids.txt --out /mnt/export && icrec import /mnt/export/manifest.jsonl
 `
 
 func runImport(ctx context.Context, args []string, e env) error {

@@ -75,6 +75,9 @@ Usage:
 Commands:
   serve     run the ICWS server
   import    bring recordings into the archive from a manifest
+  export    take recordings out of any ICWS server into a directory
+  migrate   move recordings from any ICWS server into this archive
+  recordings list the recordings in the archive
   demo      fill an empty data directory with a demo archive
   fsck      check the archive and clean up after interrupted imports
   user      add, list and manage users
@@ -119,6 +122,12 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return runRights(ctx, rest, e)
 	case "import":
 		return runImport(ctx, rest, e)
+	case "export":
+		return runExport(ctx, rest, e)
+	case "migrate":
+		return runMigrate(ctx, rest, e)
+	case "recordings":
+		return runRecordings(ctx, rest, e)
 	case "fsck":
 		return runFsck(ctx, rest, e)
 	case "demo":

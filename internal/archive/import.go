@@ -31,6 +31,11 @@ type ImportOptions struct {
 	// DryRun checks every line, file, checksum and email as an import
 	// would, and writes nothing.
 	DryRun bool
+	// Batch is how many lines are read before their media are marked
+	// pending together; zero means 64. A caller that writes the manifest
+	// while the import reads it (a migration) sets it low, so that no
+	// line waits for others that are not written yet.
+	Batch int
 }
 
 // Outcome is what became of one manifest line.
@@ -91,6 +96,9 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions, e
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
+	if opts.Batch <= 0 || opts.Batch > commitBatch {
+		opts.Batch = commitBatch
+	}
 	var (
 		mu  sync.Mutex
 		sum ImportSummary
@@ -134,7 +142,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions, e
 	var readErr error
 	go func() {
 		defer close(jobs)
-		readErr = readManifest(ctx, r, jobs, stage, report)
+		readErr = readManifest(ctx, r, opts.Batch, jobs, stage, report)
 	}()
 
 	var workers sync.WaitGroup
@@ -224,7 +232,7 @@ type storedRecording struct {
 // keys of the blobs it may write marked pending in one transaction). A
 // recording id seen twice fails its later line: which of two differing
 // lines wins must not depend on timing.
-func readManifest(ctx context.Context, r io.Reader, jobs chan<- *importJob, stage func([]*importJob) error, report func(ImportEvent)) error {
+func readManifest(ctx context.Context, r io.Reader, batchSize int, jobs chan<- *importJob, stage func([]*importJob) error, report func(ImportEvent)) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	seen := map[string]int{}
 	var batch []*importJob
@@ -271,7 +279,7 @@ func readManifest(ctx context.Context, r io.Reader, jobs chan<- *importJob, stag
 			}
 			seen[e.Recording.ID] = n
 			batch = append(batch, &importJob{Entry: e})
-			if len(batch) == commitBatch && !flush() {
+			if len(batch) == batchSize && !flush() {
 				return nil
 			}
 		}

@@ -441,3 +441,11 @@ var extensions = map[string]string{
 func extension(contentType string) string {
 	return extensions[contentType]
 }
+
+// Extension returns the extension icrec gives files of a content type,
+// parameters and letter case ignored, or "" for a type it does not know.
+// The table is icrec's own, so a name is the same on every host.
+func Extension(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return extension(strings.ToLower(strings.TrimSpace(mt)))
+}

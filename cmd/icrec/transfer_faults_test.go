@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"example.com/icrec/internal/testutil/faultproxy"
+)
+
+// addLargeRecordings imports n recordings of size bytes into a running
+// server's archive, so that kills land in the middle of downloads.
+func addLargeRecordings(t *testing.T, data string, n, size int) {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var m strings.Builder
+	for i := range n {
+		name := fmt.Sprintf("big-%d.wav", i)
+		writeWAVLike(t, filepath.Join(dir, name), size, rng)
+		b, _ := json.Marshal(map[string]any{
+			"recordingId": fmt.Sprintf("B16B16B1-0000-0000-0000-%012d", i), "interactionId": fmt.Sprint(9000 + i),
+			"mediaType": "Call", "recordingDate": "20240301T120000Z", "file": name, "workgroups": []string{"Support"},
+		})
+		m.Write(append(b, '\n'))
+	}
+	manifest := filepath.Join(dir, "big.jsonl")
+	os.WriteFile(manifest, []byte(m.String()), 0o600)
+	if o, e, code := runCLI(t, nil, "", "import", "--data", data, manifest); code != exitOK {
+		t.Fatalf("import: exit %d\n%s%s", code, o, e)
+	}
+}
+
+// TestExportResumesAfterKill kills a real icrec export (SIGKILL) at a
+// random moment, and checks that a rerun finishes it from what the killed
+// one left: partial files resumed, nothing partial taken for complete.
+func TestExportResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a real export; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "icrec")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	src := startServe(t, t.TempDir(), "--recorder-https=false")
+	addLargeRecordings(t, src.data, 3, 96<<20)
+	lines := listJSON(t, src.data)
+	ids := writeIDs(t, lines, true)
+	pw := passwordFile(t, demoPassword)
+	exportCmd := func(out, report string) *exec.Cmd {
+		return exec.Command(bin, "export", "--server", src.http, "--user", "admin", "--password-file", pw,
+			"--ids", ids, "--out", out, "--concurrency", "2", "--report", report)
+	}
+
+	start := time.Now()
+	if o, err := exportCmd(filepath.Join(t.TempDir(), "whole"), filepath.Join(t.TempDir(), "r")).CombinedOutput(); err != nil {
+		t.Fatalf("a whole export failed: %v\n%s", err, o)
+	}
+	whole := time.Since(start)
+	t.Logf("a whole export takes %v", whole.Round(time.Millisecond))
+
+	rng := rand.New(rand.NewPCG(5, 6))
+	const rounds = 6
+	midFile, resumed := 0, 0
+	for round := range rounds {
+		out := filepath.Join(t.TempDir(), "export")
+		cmd := exportCmd(out, filepath.Join(t.TempDir(), "r"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(float64(whole) * (0.2 + 0.7*rng.Float64())))
+		cmd.Process.Kill()
+		cmd.Wait()
+		if !diedOfKill(cmd) {
+			t.Logf("round %d: the export finished before the kill", round)
+			continue
+		}
+		if parts, _ := filepath.Glob(filepath.Join(out, "*", ".part-*")); len(parts) > 0 {
+			midFile++
+		}
+		// Whatever the kill left that claims to be complete is.
+		var done []string
+		for _, l := range lines {
+			if _, err := os.Stat(filepath.Join(out, jsonField(l, "recordingId"), "metadata.json")); err == nil {
+				done = append(done, l)
+			}
+		}
+		checkExported(t, out, done)
+
+		report := filepath.Join(t.TempDir(), "report.jsonl")
+		if o, err := exportCmd(out, report).CombinedOutput(); err != nil {
+			t.Fatalf("round %d: the rerun failed: %v\n%s", round, err, o)
+		}
+		checkExported(t, out, lines)
+		for _, l := range readReport(t, report) {
+			if l.Outcome == "exported" && l.Fetched < l.Bytes {
+				resumed++
+			}
+		}
+	}
+	t.Logf("%d of %d kills landed mid-file; %d recordings resumed a partial download", midFile, rounds, resumed)
+	if midFile == 0 || resumed == 0 {
+		t.Fatalf("no kill interrupted a download (%d mid-file, %d resumed): the test tested nothing", midFile, resumed)
+	}
+}
+
+// TestExportThroughFaults exports through a proxy that answers 500 to a
+// fifth of the requests and cuts a third of the downloads short.
+func TestExportThroughFaults(t *testing.T) {
+	proxy := faultproxy.New(faultproxy.Config{Seed: 7, ErrorRate: 0.2, DropRate: 0.3, MaxFaultsPerKey: 2})
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+	src := startServe(t, t.TempDir(), "--recorder-https=false", "--public-http-url", front.URL)
+	target, _ := url.Parse(src.http)
+	proxy.SetTarget(target)
+	addLargeRecordings(t, src.data, 2, 8<<20)
+	lines := listJSON(t, src.data)
+
+	out := filepath.Join(t.TempDir(), "export")
+	stdout, errOut, code := runCLI(t, nil, "", "export", "--server", front.URL, "--user", "admin", "--password-file", passwordFile(t, demoPassword),
+		"--ids", writeIDs(t, lines, true), "--out", out, "--concurrency", "4", "--retries", "6")
+	if code != exitOK {
+		t.Fatalf("export: exit %d\n%s%s", code, stdout, errOut)
+	}
+	checkExported(t, out, lines)
+	st := proxy.Stats()
+	t.Logf("proxy: %+v", st)
+	if st.Errors == 0 || st.Drops == 0 {
+		t.Fatalf("the proxy injected no faults (%+v): the test tested nothing", st)
+	}
+}
