@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -135,5 +136,55 @@ func TestExportThroughFaults(t *testing.T) {
 	t.Logf("proxy: %+v", st)
 	if st.Errors == 0 || st.Drops == 0 {
 		t.Fatalf("the proxy injected no faults (%+v): the test tested nothing", st)
+	}
+}
+
+// TestExportBadAnswers exports through a proxy that damages every answer
+// of one kind: downloads with a byte inverted (the server's SHA-256 ETag
+// no longer matches) or media-details cut to malformed JSON. Each
+// recording must fail with its cause named, and nothing partial may be
+// taken for complete.
+func TestExportBadAnswers(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		match func(*http.Request) bool
+		want  string
+	}{
+		{"checksum", func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/export/") }, "checksum mismatch"},
+		{"malformed JSON", func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/media-details") }, "the server's answer is not the JSON expected"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			proxy := faultproxy.New(faultproxy.Config{Seed: 9, CorruptRate: 1, MaxFaultsPerKey: 1 << 20, Match: c.match})
+			front := httptest.NewServer(proxy)
+			defer front.Close()
+			src := startServe(t, t.TempDir(), "--recorder-https=false", "--public-http-url", front.URL)
+			target, _ := url.Parse(src.http)
+			proxy.SetTarget(target)
+			lines := listJSON(t, src.data)[:3]
+			out := filepath.Join(t.TempDir(), "export")
+			stdout, errOut, code := runCLI(t, nil, "", "export", "--server", front.URL, "--user", "admin", "--password-file", passwordFile(t, demoPassword),
+				"--ids", writeIDs(t, lines, false), "--out", out, "--retries", "2")
+			if code != exitFailure || !strings.Contains(stdout, "exported 0, skipped 0, forbidden 0, missing 0, failed 3 of 3") {
+				t.Fatalf("exit %d\n%s%s", code, stdout, errOut)
+			}
+			for _, l := range lines {
+				id := jsonField(l, "recordingId")
+				if !strings.Contains(errOut, id+" (ids line") || !strings.Contains(errOut, c.want) {
+					t.Errorf("stderr does not name %s and %q:\n%s", id, c.want, errOut)
+				}
+				if _, err := os.Stat(filepath.Join(out, id, "metadata.json")); err == nil {
+					t.Errorf("%s has metadata.json", id)
+				}
+				files, _ := filepath.Glob(filepath.Join(out, id, "*"))
+				for _, f := range files {
+					if st, err := os.Stat(f); err == nil && st.Size() > 0 && !st.IsDir() {
+						t.Errorf("%s: %s kept %d bytes of a bad download", id, filepath.Base(f), st.Size())
+					}
+				}
+			}
+			if st := proxy.Stats(); st.Corrupts == 0 {
+				t.Fatalf("no answer was damaged (%+v)", st)
+			}
+		})
 	}
 }

@@ -244,7 +244,21 @@ func (x *Exporter) one(ctx context.Context, id ID, rv int) (Result, *Metadata) {
 			return finish(classify(err), err)
 		}
 		files = append(files, f)
-		if err := writeJSONAtomic(filepath.Join(dir, partialFile), &Metadata{RecordingID: id.ID, Files: files}); err != nil {
+		// Note what is finished, for a run that is interrupted before the
+		// recording is. After its last file metadata.json says it instead.
+		last := details != nil && (details.NumAttachments == nil || n >= *details.NumAttachments)
+		if !last {
+			if err := writeJSONAtomic(filepath.Join(dir, partialFile), &Metadata{RecordingID: id.ID, Files: files}); err != nil {
+				return finish(Failed, err)
+			}
+		}
+	}
+	// The files' renames become durable with the directories' syncs: the
+	// attachments' here, the recording's with metadata.json below. Until
+	// then a crash may lose a rename, which the next run finds (check)
+	// and fetches again.
+	if len(files) > 1 {
+		if err := syncDir(filepath.Join(dir, attachDir)); err != nil {
 			return finish(Failed, err)
 		}
 	}
@@ -326,9 +340,6 @@ func (x *Exporter) fetch(ctx context.Context, dir, id string, n int) (File, int6
 			return File{}, fetched, err
 		}
 		if err := os.Rename(part, final); err != nil {
-			return File{}, fetched, err
-		}
-		if err := syncDir(filepath.Dir(final)); err != nil {
 			return File{}, fetched, err
 		}
 		return File{AttachmentID: n, Path: rel, FileName: m.FileName, ContentType: m.ContentType, Size: m.Size, SHA256: m.SHA256, Verified: m.Verified}, fetched, nil

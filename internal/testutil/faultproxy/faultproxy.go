@@ -16,6 +16,7 @@
 package faultproxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,6 +59,14 @@ type Config struct {
 	// passes untouched.
 	DropRate float64
 
+	// CorruptRate is the fraction of the requests left after errors and
+	// drops whose 2xx response (not to HEAD, with a Content-Length of at
+	// least 2) arrives whole but wrong: a JSON body (a Content-Type naming
+	// json) is cut to its first half, with Content-Length to match, so that
+	// it is malformed; any other body has one byte inverted. A request
+	// drawn for corruption whose response is anything else passes.
+	CorruptRate float64
+
 	// MaxFaultsPerKey bounds the faults in a row for one key (see Key):
 	// after this many, the key's next request passes untouched and the
 	// streak starts over. A sequential client that makes MaxFaultsPerKey+1
@@ -87,6 +96,7 @@ type Stats struct {
 	Requests int64 // every request received, whatever happened to it
 	Errors   int64 // requests answered with an injected 500
 	Drops    int64 // responses cut short
+	Corrupts int64 // responses corrupted
 }
 
 // DefaultKey identifies a request by its method and path. The query is left
@@ -108,6 +118,7 @@ func DefaultKey(r *http.Request) string {
 // httptest.NewServer does), not called directly.
 type Proxy struct {
 	errorRate, dropRate float64
+	corruptRate         float64
 	maxFaults           int
 	match               func(*http.Request) bool
 	key                 func(*http.Request) string
@@ -127,7 +138,7 @@ func New(cfg Config) *Proxy {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"ErrorRate", cfg.ErrorRate}, {"DropRate", cfg.DropRate}} {
+	}{{"ErrorRate", cfg.ErrorRate}, {"DropRate", cfg.DropRate}, {"CorruptRate", cfg.CorruptRate}} {
 		if !(r.v >= 0 && r.v <= 1) {
 			panic(fmt.Sprintf("faultproxy: %s = %v, want a fraction in [0, 1]", r.name, r.v))
 		}
@@ -136,11 +147,12 @@ func New(cfg Config) *Proxy {
 		panic(fmt.Sprintf("faultproxy: MaxFaultsPerKey = %d, want 0 or more", cfg.MaxFaultsPerKey))
 	}
 	p := &Proxy{
-		errorRate: cfg.ErrorRate,
-		dropRate:  cfg.DropRate,
-		maxFaults: cfg.MaxFaultsPerKey,
-		match:     cfg.Match,
-		key:       cfg.Key,
+		errorRate:   cfg.ErrorRate,
+		dropRate:    cfg.DropRate,
+		corruptRate: cfg.CorruptRate,
+		maxFaults:   cfg.MaxFaultsPerKey,
+		match:       cfg.Match,
+		key:         cfg.Key,
 		// The second PCG word is fixed: the seed alone picks the sequence.
 		rnd:    rand.New(rand.NewPCG(cfg.Seed, 0x6661756c7470726f)),
 		faults: make(map[string]int),
@@ -207,9 +219,10 @@ var errDrop = errors.New("faultproxy: injected drop")
 type action int
 
 const (
-	pass    action = iota
-	fail           // answer 500 without forwarding
-	tryDrop        // forward, and cut the response short if it has a body
+	pass       action = iota
+	fail              // answer 500 without forwarding
+	tryDrop           // forward, and cut the response short if it has a body
+	tryCorrupt        // forward, and damage the response's body if it has one
 )
 
 // exchange carries one forwarded request's state from ServeHTTP to the
@@ -256,7 +269,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // decide counts the request and draws what to do with it. An eligible
-// request under its key's limit always takes three draws, whatever they
+// request under its key's limit always takes four draws, whatever they
 // decide, so that for a given seed the nth such request meets the same
 // numbers whatever the rates are.
 func (p *Proxy) decide(key string, hasTarget, eligible bool) (action, float64) {
@@ -270,7 +283,7 @@ func (p *Proxy) decide(key string, hasTarget, eligible bool) (action, float64) {
 		delete(p.faults, key)
 		return pass, 0
 	}
-	e, d, frac := p.rnd.Float64(), p.rnd.Float64(), p.rnd.Float64()
+	e, d, frac, c := p.rnd.Float64(), p.rnd.Float64(), p.rnd.Float64(), p.rnd.Float64()
 	switch {
 	case e < p.errorRate:
 		p.faults[key]++
@@ -279,21 +292,27 @@ func (p *Proxy) decide(key string, hasTarget, eligible bool) (action, float64) {
 	case d < p.dropRate:
 		// Whether this is a fault depends on the response: see settle.
 		return tryDrop, frac
+	case c < p.corruptRate:
+		return tryCorrupt, frac
 	}
 	delete(p.faults, key)
 	return pass, 0
 }
 
-// settle records whether a request drawn for a drop was cut.
-func (p *Proxy) settle(key string, dropped bool) {
+// settle records whether a request drawn for a drop or a corruption got it.
+func (p *Proxy) settle(key string, act action, faulted bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !dropped {
+	if !faulted {
 		delete(p.faults, key)
 		return
 	}
 	p.faults[key]++
-	p.stats.Drops++
+	if act == tryDrop {
+		p.stats.Drops++
+	} else {
+		p.stats.Corrupts++
+	}
 }
 
 // rewrite points the outbound request at the target and undoes what
@@ -346,12 +365,21 @@ func connectionTokens(h http.Header) map[string]bool {
 // and if so hands it to errorHandler, which writes the part that is sent.
 func (p *Proxy) modifyResponse(res *http.Response) error {
 	ex := res.Request.Context().Value(exchangeKey{}).(*exchange)
-	if ex.act != tryDrop {
+	switch ex.act {
+	case tryDrop:
+	case tryCorrupt:
+		ok := res.StatusCode/100 == 2 && res.Request.Method != http.MethodHead && res.ContentLength >= 2
+		p.settle(ex.key, ex.act, ok)
+		if ok {
+			return corrupt(res, ex.frac)
+		}
+		return nil
+	default:
 		return nil
 	}
 	cut := (res.StatusCode == http.StatusOK || res.StatusCode == http.StatusPartialContent) &&
 		res.Request.Method != http.MethodHead && res.ContentLength >= 2
-	p.settle(ex.key, cut)
+	p.settle(ex.key, ex.act, cut)
 	if !cut {
 		return nil
 	}
@@ -361,6 +389,42 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	// frac < 1, but rounding in the product could still reach the length.
 	ex.keep = min(int64(ex.frac*float64(res.ContentLength)), res.ContentLength-1)
 	return errDrop
+}
+
+// corrupt damages a response's body: a JSON one is cut to its first half,
+// with its length to match; any other has the byte at frac of its length
+// inverted.
+func corrupt(res *http.Response, frac float64) error {
+	if strings.Contains(strings.ToLower(res.Header.Get("Content-Type")), "json") {
+		body, err := io.ReadAll(io.LimitReader(res.Body, res.ContentLength))
+		res.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = body[:len(body)/2]
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		res.ContentLength = int64(len(body))
+		res.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	at := min(int64(frac*float64(res.ContentLength)), res.ContentLength-1)
+	res.Body = &flipper{ReadCloser: res.Body, at: at}
+	return nil
+}
+
+// flipper inverts the byte at offset at of the body it reads.
+type flipper struct {
+	io.ReadCloser
+	at, off int64
+}
+
+func (f *flipper) Read(p []byte) (int, error) {
+	n, err := f.ReadCloser.Read(p)
+	if i := f.at - f.off; i >= 0 && i < int64(n) {
+		p[i] ^= 0xff
+	}
+	f.off += int64(n)
+	return n, err
 }
 
 // errorHandler cuts a response short, for errDrop, and otherwise answers

@@ -818,3 +818,42 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("Requests = %d, want one per fetch plus one per fault = %d", got, want)
 	}
 }
+
+func TestCorruptRate(t *testing.T) {
+	blob := randomBytes(1<<20 + 3)
+	json := `{"recordingId":"0DE0C017-CD4F-D013-8E31-18D8B7470001","mediaType":1}`
+	mux := http.NewServeMux()
+	mux.Handle("/blob", newBackend(blob))
+	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vnd.inin.icws+json; charset=utf-8")
+		io.WriteString(w, json)
+	})
+	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no such thing", http.StatusNotFound) })
+	p, front := start(t, faultproxy.Config{CorruptRate: 1, MaxFaultsPerKey: 100}, mux)
+	c := newClient(t)
+
+	r := do(t, c, newRequest(t, http.MethodGet, front+"/blob", nil))
+	if r.err != nil || len(r.body) != len(blob) {
+		t.Fatalf("blob: %v, %d bytes", r.err, len(r.body))
+	}
+	diff := 0
+	for i := range blob {
+		if blob[i] != r.body[i] {
+			diff++
+			if r.body[i] != blob[i]^0xff {
+				t.Errorf("byte %d is %#x, want %#x inverted", i, r.body[i], blob[i])
+			}
+		}
+	}
+	if diff != 1 {
+		t.Errorf("%d bytes differ, want 1", diff)
+	}
+	r = do(t, c, newRequest(t, http.MethodGet, front+"/json", nil))
+	if r.err != nil || string(r.body) != json[:len(json)/2] || r.res.ContentLength != int64(len(json)/2) {
+		t.Errorf("json: %v %q (Content-Length %d)", r.err, r.body, r.res.ContentLength)
+	}
+	wantWhole(t, do(t, c, newRequest(t, http.MethodGet, front+"/missing", nil)), http.StatusNotFound, []byte("no such thing\n"))
+	if got, want := p.Stats(), (faultproxy.Stats{Requests: 3, Corrupts: 2}); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+}
