@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +188,69 @@ func TestExportBadAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMigrateResumesAfterKill kills a real icrec migrate (SIGKILL) at
+// random moments; after each kill the target archive must hold only whole
+// recordings identical to the source's, and a final run must finish the
+// migration into an archive identical to the source.
+func TestMigrateResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a real migration; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "icrec")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	src := startServe(t, t.TempDir(), "--recorder-https=false")
+	addLargeRecordings(t, src.data, 3, 48<<20)
+	lines := listJSON(t, src.data)
+	ids := writeIDs(t, lines, true)
+	pw := passwordFile(t, demoPassword)
+	migrate := func(dst string) *exec.Cmd {
+		return exec.Command(bin, "migrate", "--data", dst, "--server", src.http, "--user", "admin", "--password-file", pw,
+			"--ids", ids, "--concurrency", "2")
+	}
+
+	start := time.Now()
+	if o, err := migrate(t.TempDir()).CombinedOutput(); err != nil {
+		t.Fatalf("a whole migration failed: %v\n%s", err, o)
+	}
+	whole := time.Since(start)
+	t.Logf("a whole migration takes %v", whole.Round(time.Millisecond))
+
+	dst := t.TempDir()
+	rng := rand.New(rand.NewPCG(7, 8))
+	killed := 0
+	for round := range 4 {
+		cmd := migrate(dst)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(float64(whole) * (0.1 + 0.5*rng.Float64())))
+		cmd.Process.Kill()
+		cmd.Wait()
+		if !diedOfKill(cmd) {
+			t.Logf("round %d: the migration finished before the kill", round)
+			continue
+		}
+		killed++
+		// Every recording in the target is one of the source's, whole.
+		have := listJSON(t, dst)
+		for _, l := range have {
+			if l != "" && !slices.Contains(lines, l) {
+				t.Errorf("round %d: the target holds a recording the source does not have as it is:\n%s", round, l)
+			}
+		}
+		if o, e, code := runCLI(t, nil, "", "fsck", "--data", dst); code != exitOK {
+			t.Fatalf("round %d: fsck of the target: exit %d\n%s%s", round, code, o, e)
+		}
+	}
+	if killed == 0 {
+		t.Fatal("no migration was killed: the test tested nothing")
+	}
+	if o, err := migrate(dst).CombinedOutput(); err != nil {
+		t.Fatalf("the final run failed: %v\n%s", err, o)
+	}
+	sameCatalogue(t, listJSON(t, dst), lines)
 }
