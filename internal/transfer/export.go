@@ -179,16 +179,30 @@ func (x *Exporter) one(ctx context.Context, id ID, rv int) (Result, *Metadata) {
 	}
 	dir := filepath.Join(x.Dir, id.ID)
 
+	// Files finished by an earlier run are kept if they still check out:
+	// those of a complete recording that was damaged since, or those an
+	// interrupted run noted in .partial.json.
+	var kept []File
+	keep := func(fs []File) {
+		for _, f := range fs {
+			if x.check(dir, []File{f}) == "" {
+				kept = append(kept, f)
+			}
+		}
+	}
 	done, err := readMetadata(filepath.Join(dir, MetadataFile))
 	if err == nil && done != nil {
-		if bad := x.check(dir, done.Files); bad == "" {
+		bad := x.check(dir, done.Files)
+		if bad == "" {
 			res.Outcome, res.Elapsed = Skipped, time.Since(start)
 			res.Files, res.Bytes = len(done.Files), sumSizes(done.Files)
 			return res, done
-		} else {
-			x.Log.Warn("an exported recording is damaged; exporting it again", "recording", id.ID, "problem", bad)
-			os.Remove(filepath.Join(dir, MetadataFile))
 		}
+		x.Log.Warn("an exported recording is damaged; exporting it again", "recording", id.ID, "problem", bad)
+		if err := os.Remove(filepath.Join(dir, MetadataFile)); err != nil {
+			return finish(Failed, err)
+		}
+		keep(done.Files)
 	}
 	if x.Skip != nil {
 		reason, err := x.Skip(ctx, id.ID)
@@ -213,15 +227,8 @@ func (x *Exporter) one(ctx context.Context, id ID, rv int) (Result, *Metadata) {
 		details = &d
 	}
 
-	// Files finished by an earlier, interrupted run are kept if they
-	// still check out.
-	var kept []File
 	if p, err := readMetadata(filepath.Join(dir, partialFile)); err == nil && p != nil {
-		for _, f := range p.Files {
-			if x.check(dir, []File{f}) == "" {
-				kept = append(kept, f)
-			}
-		}
+		keep(p.Files)
 	}
 	var files []File
 	for n := 0; ; n++ {

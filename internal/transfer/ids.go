@@ -85,6 +85,10 @@ func ReadIDs(r io.Reader) (ids []ID, dups int, err error) {
 		if rerr != nil && !errors.Is(rerr, io.EOF) {
 			return nil, 0, fmt.Errorf("read the ids file at line %d: %w", n, rerr)
 		}
+		if n == 1 {
+			// Windows tools (bcp -C 65001, Notepad) may start UTF-8 with a BOM.
+			line = bytes.TrimPrefix(line, []byte("\ufeff"))
+		}
 		text := bytes.TrimSpace(line)
 		switch {
 		case tooLong:

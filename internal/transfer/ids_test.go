@@ -9,7 +9,7 @@ import (
 
 func TestReadIDs(t *testing.T) {
 	in := strings.Join([]string{
-		"# exported from the IR database",
+		"\ufeff# exported from the IR database",
 		"",
 		"0de0c017-cd4f-d013-8e31-18d8b7470001",
 		"  {0DE0C017-CD4F-D013-8E31-18D8B7470002}  ",
