@@ -85,17 +85,15 @@ type Attachment struct {
 // HasParticipant reports whether the user with userID took part, ignoring
 // case as user ids do.
 func (r *Recording) HasParticipant(userID string) bool {
-	f := FoldID(userID)
 	return slices.ContainsFunc(r.Participants, func(p Participant) bool {
-		return p.UserID != "" && FoldID(p.UserID) == f
+		return p.UserID != "" && SameID(p.UserID, userID)
 	})
 }
 
 // InWorkgroup reports whether the recording belongs to workgroup, ignoring
 // case.
 func (r *Recording) InWorkgroup(workgroup string) bool {
-	f := FoldID(workgroup)
-	return slices.ContainsFunc(r.Workgroups, func(w string) bool { return FoldID(w) == f })
+	return slices.ContainsFunc(r.Workgroups, func(w string) bool { return SameID(w, workgroup) })
 }
 
 // Attribute returns the value of the attribute name, ignoring case.

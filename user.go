@@ -37,8 +37,7 @@ func (u *User) DisplayName() string {
 
 // HasRole reports whether u has role, ignoring case as FoldID does.
 func (u *User) HasRole(role string) bool {
-	f := FoldID(role)
-	return slices.ContainsFunc(u.Roles, func(r string) bool { return FoldID(r) == f })
+	return slices.ContainsFunc(u.Roles, func(r string) bool { return SameID(r, role) })
 }
 
 // RoleAdmin is the built-in administrator role.
@@ -84,6 +83,38 @@ type UserStore interface {
 // need a data migration.
 func FoldID(id string) string {
 	return strings.ToLower(id)
+}
+
+// SameID reports whether FoldID(a) == FoldID(b). Rights are evaluated on
+// every export-uri and download, comparing many ids; for ASCII ids, the
+// usual case, it compares in place instead of lower-casing copies.
+func SameID(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if a[i] >= utf8.RuneSelf {
+			return FoldID(a) == FoldID(b)
+		}
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return FoldID(a) == FoldID(b)
+		}
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Limits on names, chosen so that any PureConnect user id fits.

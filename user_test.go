@@ -237,3 +237,28 @@ func TestFoldID(t *testing.T) {
 		}
 	})
 }
+
+func TestSameID(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Support", "support", true}, {"SUPPORT", "support", true}, {"support", "supports", false},
+		{"", "", true}, {"a", "", false}, {"Zoë", "ZOË", true}, {"Zoë", "zoe", false},
+		{"agent_1", "AGENT_1", true}, {"agent[1", "agent{1", false}, {"K", "\u212a", true},
+	} {
+		if got := icrec.SameID(c.a, c.b); got != c.want || got != (icrec.FoldID(c.a) == icrec.FoldID(c.b)) {
+			t.Errorf("SameID(%q, %q) = %v, want %v (as FoldID compares)", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func FuzzSameID(f *testing.F) {
+	f.Add("Support", "support")
+	f.Add("Zoë", "ZOË")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := icrec.SameID(a, b), icrec.FoldID(a) == icrec.FoldID(b); got != want {
+			t.Fatalf("SameID(%q, %q) = %v, FoldID says %v", a, b, got, want)
+		}
+	})
+}

@@ -63,22 +63,22 @@ func Evaluate(policies []*icrec.Policy, u *icrec.User, r *icrec.Recording) Grant
 
 // appliesTo reports whether p names u: by user id, role or workgroup.
 func appliesTo(p *icrec.Policy, u *icrec.User) bool {
-	f := icrec.FoldID(u.ID)
-	if slices.ContainsFunc(p.Users, func(id string) bool { return id == icrec.EveryUser || icrec.FoldID(id) == f }) {
+	if slices.ContainsFunc(p.Users, func(id string) bool { return id == icrec.EveryUser || icrec.SameID(id, u.ID) }) {
 		return true
 	}
 	if slices.ContainsFunc(p.Roles, u.HasRole) {
 		return true
 	}
 	return slices.ContainsFunc(p.Workgroups, func(w string) bool {
-		return slices.ContainsFunc(u.Workgroups, func(uw string) bool { return icrec.FoldID(uw) == icrec.FoldID(w) })
+		return slices.ContainsFunc(u.Workgroups, func(uw string) bool { return icrec.SameID(uw, w) })
 	})
 }
 
 // covers applies a policy's scopes to a recording: one scope of each kind
 // present must match (see icrec.Scope).
 func covers(p *icrec.Policy, u *icrec.User, r *icrec.Recording) bool {
-	kinds := map[icrec.ScopeKind]bool{} // kind -> some scope of it matched
+	// Per kind: whether the policy has a scope of it, and whether one matched.
+	var has, matched [8]bool
 	for _, s := range p.Scopes {
 		match := false
 		switch s.Kind {
@@ -91,14 +91,11 @@ func covers(p *icrec.Policy, u *icrec.User, r *icrec.Recording) bool {
 		case icrec.ScopeMedia:
 			match = strings.EqualFold(r.MediaType.String(), s.Value)
 		}
-		kinds[s.Kind] = kinds[s.Kind] || match
+		k := int(s.Kind) % len(has)
+		has[k] = true
+		matched[k] = matched[k] || match
 	}
-	for _, matched := range kinds {
-		if !matched {
-			return false
-		}
-	}
-	return true
+	return has == matched
 }
 
 // Rights returns what a user may do with a recording, and why.
