@@ -244,6 +244,9 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 	if err != nil {
 		return err
 	}
+	// Refused logins counted but not yet recorded go to the trail before
+	// it closes (a.Close, deferred above, runs after this).
+	defer sessions.Close()
 	hasher.DummyHash() // compute it now, so the first unknown-user login is not slower than the rest
 	signer, err := openSigner(c.data, c.recorder.linkKeys, log)
 	if err != nil {

@@ -63,7 +63,9 @@ func (s *Service) Login(ctx context.Context, in Login) (*NewSession, error) {
 	folded := icrec.FoldID(in.UserID)
 	if wait := s.throttle.begin(folded, in.ClientAddr, s.now()); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
-		s.emit(&icrec.AuditEvent{Kind: icrec.AuditLoginFailed, UserID: in.UserID, ClientAddr: in.ClientAddr, Outcome: "throttled"})
+		for _, e := range s.refusals.refuse(in.UserID, folded, in.ClientAddr, s.now()) {
+			s.emit(e)
+		}
 		return nil, &icrec.Error{
 			Kind:       icrec.Invalid,
 			ID:         icrec.IDAuthenticationFailure,

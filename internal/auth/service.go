@@ -53,6 +53,7 @@ type Service struct {
 	now      func() time.Time
 
 	throttle  *throttle
+	refusals  *refusals
 	hashSlots chan struct{}
 	// touchEvery bounds how often a session's LastSeen is written: never on
 	// every request, often enough to keep the idle timeout accurate.
@@ -75,6 +76,7 @@ func New(users icrec.UserStore, sessions icrec.SessionStore, hasher icrec.Passwo
 		log:        log,
 		now:        now,
 		throttle:   newThrottle(cfg.Throttle),
+		refusals:   newRefusals(),
 		hashSlots:  make(chan struct{}, cfg.HashConcurrency),
 		touchEvery: touchInterval(cfg.IdleTimeout),
 	}, nil

@@ -126,11 +126,15 @@ func (s *Service) check(ctx context.Context, id string, active bool) (bool, icre
 	return true, 0
 }
 
-// Sweep deletes expired sessions and auth tokens. The server runs it
+// Sweep deletes expired sessions and auth tokens, and records the refused
+// logins counted in windows that have ended (see refusals). The server runs it
 // periodically; requests never depend on it, since Authenticate checks
 // expiry itself.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	now := s.now()
+	for _, e := range s.refusals.flush(now) {
+		s.emit(e)
+	}
 	ids, err := s.sessions.DeleteExpiredSessions(ctx, now.Add(-s.cfg.IdleTimeout), now)
 	if err != nil {
 		return 0, err
