@@ -60,6 +60,7 @@ type serveConfig struct {
 	trustedProxies          listFlag
 	idleTimeout, lifetime   time.Duration
 	throttle                auth.ThrottleConfig
+	throttleDelay           time.Duration
 	drainDelay, shutdownMax time.Duration
 	logFormat, logLevel     string
 	demo                    bool
@@ -101,6 +102,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&c.throttle.AddrFailures, "login-max-failures-per-address", def.Throttle.AddrFailures, "failed logins per client address before a lockout; 0 disables")
 	fs.DurationVar(&c.throttle.Lockout, "login-lockout", def.Throttle.Lockout, "first lockout `duration`; doubles with each further failure")
 	fs.DurationVar(&c.throttle.MaxLockout, "login-lockout-max", def.Throttle.MaxLockout, "longest lockout `duration`; failures are forgotten after it")
+	fs.DurationVar(&c.throttleDelay, "login-refusal-delay", 750*time.Millisecond, "answer a login refused during a lockout only after this `duration` (at most 1.5s, for clients that give up after 2s), so that a client retrying in a loop costs the server little; 0 answers at once")
 	fs.DurationVar(&c.drainDelay, "drain-delay", 5*time.Second, "on shutdown, keep serving (refusing logins) this long, or until no client is connected")
 	fs.DurationVar(&c.shutdownMax, "shutdown-timeout", 30*time.Second, "on shutdown, wait this long for requests in flight")
 	fs.StringVar(&c.logFormat, "log-format", "auto", "log `format`: auto (text on a terminal, else JSON), text or json")
@@ -159,6 +161,8 @@ func (c *serveConfig) validate() ([]netip.Prefix, error) {
 		return nil, usagef("serve", "--drain-delay must not be negative and --shutdown-timeout must be positive")
 	case c.demoPassword != "" && !c.demo:
 		return nil, usagef("serve", "--demo-password needs --demo")
+	case c.throttleDelay < 0 || c.throttleDelay > 1500*time.Millisecond:
+		return nil, usagef("serve", "--login-refusal-delay must be between 0 and 1.5s, not %v", c.throttleDelay)
 	case c.retentionEvery < 0:
 		return nil, usagef("serve", "--retention-interval must not be negative, not %v", c.retentionEvery)
 	case c.retentionEvery > 0 && c.retentionEvery < time.Minute:
@@ -299,6 +303,7 @@ func serve(ctx context.Context, c serveConfig, proxies []netip.Prefix, log *slog
 		TrustedProxies: proxies,
 		Version:        icwsVersion(),
 		ExportBase:     exportBase,
+		RefusalDelay:   c.throttleDelay,
 	}, sessions, recordings, hub, m, state, time.Now)
 	opsMux := http.NewServeMux()
 	opsMux.Handle("GET /metrics", m.Handler())

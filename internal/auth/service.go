@@ -24,7 +24,10 @@ type Config struct {
 	// Throttle limits failed logins.
 	Throttle ThrottleConfig
 	// HashConcurrency bounds concurrent password hashes, each of which
-	// takes tens of MiB of memory; zero means twice the number of CPUs.
+	// takes tens of MiB of memory and a core for tens of milliseconds;
+	// zero means half the CPUs (at least one), so that a burst of logins,
+	// or an attacker guessing passwords, leaves the other half to the
+	// sessions already open.
 	HashConcurrency int
 	// SessionEnded, if set, is told about every session this process ends,
 	// so that open event streams can say goodbye at once.
@@ -66,7 +69,7 @@ func New(users icrec.UserStore, sessions icrec.SessionStore, hasher icrec.Passwo
 		return nil, fmt.Errorf("auth: idle timeout and lifetime must be positive")
 	}
 	if cfg.HashConcurrency <= 0 {
-		cfg.HashConcurrency = 2 * runtime.GOMAXPROCS(0)
+		cfg.HashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	return &Service{
 		users:      users,

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -55,6 +56,9 @@ func handleConnect(log *slog.Logger, cfg Config, sessions *auth.Service, metrics
 		if err != nil {
 			metrics.LoginFailed(loginFailureReason(err))
 			log.InfoContext(r.Context(), "login failed", "request_id", ri.id, "user_id", req.UserID, "client", ri.clientAddr, "reason", icrec.ErrorMessage(err))
+			if auth.IsThrottled(err) {
+				holdBack(r.Context(), cfg.RefusalDelay, err)
+			}
 			writeError(w, r, log, err)
 			return
 		}
@@ -87,6 +91,23 @@ func sessionCookie(sid, value string, https bool, maxAge int) *http.Cookie {
 		c.Partitioned = true
 	}
 	return c
+}
+
+// holdBack waits before a throttled login is answered: d, but no longer
+// than the refusal's Retry-After, nor than the client waits.
+func holdBack(ctx context.Context, d time.Duration, err error) {
+	if e, ok := errors.AsType[*icrec.Error](err); ok && e.RetryAfter > 0 {
+		d = min(d, e.RetryAfter)
+	}
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func loginFailureReason(err error) string {

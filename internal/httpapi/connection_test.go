@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"example.com/icrec"
 	"example.com/icrec/icws"
@@ -275,6 +277,34 @@ func TestConnect(t *testing.T) {
 		if f := e.metrics.Failures(); !slices.Contains(f, "throttled") {
 			t.Errorf("metrics %q lack throttled", f)
 		}
+	})
+
+	t.Run("ThrottledAnswerHeldBack", func(t *testing.T) {
+		const delay = 300 * time.Millisecond
+		e := newEnv(t, withAuth(func(c *auth.Config) { c.Throttle.UserFailures = 1 }),
+			withConfig(func(c *httpapi.Config) { c.RefusalDelay = delay }))
+		start := time.Now()
+		resp, body := e.do(e.client(false), "POST", "/icws/connection", loginBody("agent1", "wrong"), nil)
+		checkError(t, resp, body, http.StatusBadRequest, icrec.IDAuthenticationFailure, 0)
+		if d := time.Since(start); d >= delay {
+			t.Errorf("a checked wrong password was held back %v: only refusals are", d)
+		}
+		start = time.Now()
+		resp, body = e.do(e.client(false), "POST", "/icws/connection", loginBody("agent1", "wrong"), nil)
+		got := checkError(t, resp, body, http.StatusBadRequest, icrec.IDAuthenticationFailure, 0)
+		if d := time.Since(start); d < delay || !strings.Contains(got.Message, "Too many failed logins") {
+			t.Errorf("a refusal was answered after %v (want at least %v): %q", d, delay, got.Message)
+		}
+		// A client that gives up is let go at once, and the server goes on.
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/icws/connection", strings.NewReader(loginBody("agent1", "wrong")))
+		req.Header.Set("Accept-Language", "en-us")
+		if resp, err := e.client(false).Do(req); err == nil {
+			resp.Body.Close()
+			t.Errorf("the cancelled refusal was answered: %s", resp.Status)
+		}
+		e.login("agent2")
 	})
 
 	t.Run("ErrDraining", func(t *testing.T) {

@@ -47,6 +47,11 @@ type Config struct {
 	// (https://recorder.example.com:8019): the Recorder's HTTPS or HTTP
 	// base, as --recorder-https decides.
 	ExportBase string
+	// RefusalDelay holds back the answer to a login that the throttle
+	// refuses, up to the Retry-After it carries: a client retrying in a
+	// loop then makes a request or two a second instead of thousands, and
+	// costs the server little while it is locked out. Zero answers at once.
+	RefusalDelay time.Duration
 }
 
 // Metrics receives what the HTTP layer observes. internal/metrics
