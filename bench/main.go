@@ -52,7 +52,7 @@ nothing and exits 2 naming what is missing.
 the suite works (CI runs it); its figures mean nothing.
 
 Examples:
-  go run ./bench                          # the full suite, about 15 minutes
+  go run ./bench                          # the full suite, about 6 minutes on 2 cores
   go run ./bench --only 1,8 --rounds 5
   go run ./bench --quick
 `
