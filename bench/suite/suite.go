@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -201,9 +200,4 @@ func alternate(ctx context.Context, rounds int, a, b func() error) error {
 		}
 	}
 	return nil
-}
-
-func must(path string) string {
-	p, _ := filepath.Abs(path)
-	return p
 }
