@@ -70,11 +70,22 @@ func runWrk(ctx context.Context, url string, c int, d time.Duration, script stri
 	if err := cmd.Run(); err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %v\n%s%s", err, out.String(), errb.String())
 	}
-	s := out.String()
+	r, err := parseWrk(out.String())
+	if err != nil {
+		return r, fmt.Errorf("%v\n%s", err, errb.String())
+	}
+	if r.bad > 0 {
+		return r, fmt.Errorf("wrk against %s: %d of %d requests failed (non-2xx answers or socket errors):\n%s", url, r.bad, r.requests, out.String())
+	}
+	return r, nil
+}
+
+// parseWrk reads the figures of wrk --latency's report.
+func parseWrk(s string) (wrkResult, error) {
 	var r wrkResult
 	m := reRPS.FindStringSubmatch(s)
 	if m == nil {
-		return r, fmt.Errorf("wrk printed no Requests/sec:\n%s%s", s, errb.String())
+		return r, fmt.Errorf("wrk printed no Requests/sec:\n%s", s)
 	}
 	r.rps, _ = strconv.ParseFloat(m[1], 64)
 	if m := reReqs.FindStringSubmatch(s); m != nil {
@@ -104,8 +115,8 @@ func runWrk(ctx context.Context, url string, c int, d time.Duration, script stri
 			r.p99 = d
 		}
 	}
-	if r.bad > 0 {
-		return r, fmt.Errorf("wrk against %s: %d of %d requests failed (non-2xx answers or socket errors):\n%s", url, r.bad, r.requests, s)
+	if r.p50 == 0 || r.p99 == 0 {
+		return r, fmt.Errorf("wrk printed no latency distribution (is --latency given?):\n%s", s)
 	}
 	return r, nil
 }
