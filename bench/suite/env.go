@@ -3,18 +3,12 @@ package suite
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -25,6 +19,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"example.com/icrec/internal/selfcert"
 )
 
 const benchPassword = "bench-password-1"
@@ -321,38 +317,18 @@ func (e *Env) exportPath(ctx context.Context, id string) (string, error) {
 	return u.RequestURI(), nil
 }
 
-// makeCert writes a self-signed ECDSA certificate for 127.0.0.1, which
-// icrec and nginx both serve, so that their TLS is the same.
+// makeCert has icrec's own code make a self-signed certificate for
+// 127.0.0.1, which icrec and nginx both serve, so that their TLS is the
+// same.
 func (e *Env) makeCert() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "icrec bench"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return err
-	}
 	dir := filepath.Join(e.Work, "tls")
-	os.MkdirAll(dir, 0o755)
-	e.cert, e.key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(e.cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if _, _, err := selfcert.LoadOrCreate(dir, []string{"127.0.0.1", "localhost"}, time.Now()); err != nil {
 		return err
 	}
-	return os.WriteFile(e.key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o644)
+	// nginx's workers may run as another user.
+	os.Chmod(dir, 0o755)
+	e.cert, e.key = filepath.Join(dir, selfcert.CertFile), filepath.Join(dir, selfcert.KeyFile)
+	return os.Chmod(e.key, 0o644)
 }
 
 // machine describes where the suite ran.

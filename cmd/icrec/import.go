@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"example.com/icrec/internal/archive"
-	"example.com/icrec/internal/datadir"
 )
 
 const importUsage = `Usage: icrec import [--data DIR] [--dry-run] [--workers N] MANIFEST.jsonl
@@ -78,14 +77,11 @@ func runImport(ctx context.Context, args []string, e env) error {
 
 	return withApp(ctx, data, discardLogger(), func(a *app) error {
 		if !dryRun {
-			lock, err := datadir.TryLock(data)
+			lock, err := lockArchive(ctx, a)
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			if _, err := a.archive.Recover(ctx); err != nil {
-				return fmt.Errorf("clean up after an earlier import: %w", err)
-			}
 		}
 		verb := "importing"
 		if dryRun {

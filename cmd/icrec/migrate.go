@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"example.com/icrec/internal/datadir"
 	"example.com/icrec/internal/transfer"
 )
 
@@ -74,14 +73,11 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	return withApp(ctx, data, discardLogger(), func(a *app) error {
-		lock, err := datadir.TryLock(data)
+		lock, err := lockArchive(ctx, a)
 		if err != nil {
 			return err
 		}
 		defer lock.Release()
-		if _, err := a.archive.Recover(ctx); err != nil {
-			return fmt.Errorf("clean up after an earlier import: %w", err)
-		}
 		c, err := src.connect(ctx, e)
 		if err != nil {
 			return err

@@ -99,6 +99,22 @@ func withApp(ctx context.Context, dir string, log *slog.Logger, f func(*app) err
 	return f(a)
 }
 
+// lockArchive takes the data directory's archive lock for a command that
+// writes the archive (import, migrate, a retention sweep), and first
+// cleans up what an interrupted one left, which only the lock holder may.
+// The caller releases the lock.
+func lockArchive(ctx context.Context, a *app) (*datadir.Lock, error) {
+	lock, err := datadir.TryLock(a.dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.archive.Recover(ctx); err != nil {
+		lock.Release()
+		return nil, fmt.Errorf("clean up after an interrupted import, migration or sweep: %w", err)
+	}
+	return lock, nil
+}
+
 // recoverLeftovers removes what a killed import left behind, if no import
 // is running now; with one running, the cleanup waits for a later start.
 func recoverLeftovers(ctx context.Context, a *app, log *slog.Logger) error {

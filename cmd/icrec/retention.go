@@ -102,14 +102,11 @@ func runRetentionRun(ctx context.Context, args []string, e env) error {
 // beside an import, an fsck or another sweep.
 func sweepArchive(ctx context.Context, a *app, opts archive.SweepOptions, events func(archive.SweepEvent)) (archive.SweepSummary, error) {
 	if !opts.DryRun {
-		lock, err := datadir.TryLock(a.dir)
+		lock, err := lockArchive(ctx, a)
 		if err != nil {
 			return archive.SweepSummary{}, err
 		}
 		defer lock.Release()
-		if _, err := a.archive.Recover(ctx); err != nil {
-			return archive.SweepSummary{}, fmt.Errorf("clean up after an interrupted import or sweep: %w", err)
-		}
 	}
 	return a.archive.Sweep(ctx, opts, events)
 }
