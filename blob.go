@@ -50,6 +50,20 @@ type BlobStore interface {
 	List(ctx context.Context, prefix string) iter.Seq2[BlobInfo, error]
 }
 
+// BatchSyncer is implemented by blob stores that can make many new blobs
+// durable at once for far less than one sync each, which is what an import
+// of many small recordings needs. PutUnsynced is Put without the
+// durability: the blob is atomic and visible when it returns, but a crash
+// before the next Sync returns may lose it or leave its key naming partial
+// content, so the caller must be able to find such keys after a crash (the
+// importer marks them pending before it writes). Sync makes durable every
+// blob that a PutUnsynced returned before the call; after an error, any of
+// them may still be lost.
+type BatchSyncer interface {
+	PutUnsynced(ctx context.Context, key string, r io.Reader, sha256 string) (BlobInfo, error)
+	Sync(ctx context.Context) error
+}
+
 // TempCleaner is implemented by blob stores that stage writes in temporary
 // files. CleanTemp removes every staged write, and must only be called when
 // no Put can be running (icrec holds the data directory's import lock).

@@ -81,8 +81,10 @@ const commitBatch = 64
 // fails and nothing is overwritten.
 //
 // Crash safety: a recording's blob is recorded as pending (a batch of lines
-// at a time) before it is written, written atomically and durably, and only then is its catalogue
-// row created, in the transaction that clears the pending mark. Killed at
+// at a time) before it is written, written atomically, made durable (a
+// batch at a time where the blob store is an icrec.BatchSyncer, else on its
+// own), and only then is its catalogue row created, in the transaction that
+// clears the pending mark. Killed at
 // any instant, an import leaves each recording whole or absent, plus at
 // most pending blobs that Recover removes. A key whose blob exists already
 // is never marked, so Recover cannot take media the import did not write
@@ -220,8 +222,9 @@ func (s *Service) markPending(ctx context.Context, batch []*importJob) error {
 	return nil
 }
 
-// storedRecording is a recording whose blob is durably stored and whose
-// catalogue row is still to be created.
+// storedRecording is a recording whose blob is stored, not yet durably if
+// the blob store is an icrec.BatchSyncer, and whose catalogue row is still
+// to be created.
 type storedRecording struct {
 	line int
 	rec  *icrec.Recording
@@ -427,7 +430,13 @@ func (s *Service) prepare(ctx context.Context, j *importJob, opts ImportOptions)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fail("file", err)
 	}
-	info, err := s.blobs.Put(ctx, key, f, want)
+	put := s.blobs.Put
+	if bs, ok := s.blobs.(icrec.BatchSyncer); ok {
+		// commit syncs before it creates the rows; until then the key is
+		// pending, so a crash leaves nothing Recover cannot take away.
+		put = bs.PutUnsynced
+	}
+	info, err := put(ctx, key, f, want)
 	if err != nil {
 		if ie, ok := errors.AsType[*icrec.Error](err); ok && ie.ID == icrec.IDChecksumMismatch {
 			if scanned != nil {
@@ -515,10 +524,13 @@ func (s *Service) compareExisting(e *manifest.Entry, existing *icrec.Recording, 
 }
 
 // commit creates the catalogue rows of stored recordings, many per
-// transaction. It keeps going after ctx is canceled: the blobs are already
-// stored, and a row created now saves the next import the work.
+// transaction, once their blobs are durable: one Sync of a BatchSyncer
+// covers every blob of the batch. It keeps going after ctx is canceled: the
+// blobs are already stored, and a row created now saves the next import the
+// work.
 func (s *Service) commit(stored <-chan *storedRecording, report func(ImportEvent), keep func(key string)) {
 	ctx := context.Background()
+	syncer, _ := s.blobs.(icrec.BatchSyncer)
 	for first := range stored {
 		batch := []*storedRecording{first}
 	fill:
@@ -531,6 +543,20 @@ func (s *Service) commit(stored <-chan *storedRecording, report func(ImportEvent
 				batch = append(batch, sr)
 			default:
 				break fill
+			}
+		}
+		if syncer != nil {
+			if err := syncer.Sync(ctx); err != nil {
+				// Which blobs the error hit cannot be known: none of the
+				// batch may be counted on.
+				for _, sr := range batch {
+					if s.discard(sr.rec.Media.Key) {
+						keep(sr.rec.Media.Key)
+					}
+					report(ImportEvent{Line: sr.line, ID: sr.rec.ID, Outcome: Failed, Err: &manifest.Error{Line: sr.line,
+						Err: fmt.Errorf("the media could not be made durable; nothing was imported for this line: %w", err)}})
+				}
+				continue
 			}
 		}
 		recs := make([]*icrec.Recording, len(batch))

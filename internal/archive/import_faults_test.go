@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,6 +103,97 @@ func (c changingSource) Put(ctx context.Context, key string, r io.Reader, sha256
 		return icrec.BlobInfo{}, err
 	}
 	return c.Store.Put(ctx, key, r, sha256)
+}
+
+func (c changingSource) PutUnsynced(ctx context.Context, key string, r io.Reader, sha256 string) (icrec.BlobInfo, error) {
+	return c.Put(ctx, key, r, sha256)
+}
+
+// batchCounter is a blob store that counts how the import stores blobs,
+// and fails every Sync if failSync.
+type batchCounter struct {
+	*fsblob.Store
+	mu                    sync.Mutex
+	puts, unsynced, syncs int
+	failSync              bool
+}
+
+func (b *batchCounter) Put(ctx context.Context, key string, r io.Reader, sha256 string) (icrec.BlobInfo, error) {
+	b.mu.Lock()
+	b.puts++
+	b.mu.Unlock()
+	return b.Store.Put(ctx, key, r, sha256)
+}
+
+func (b *batchCounter) PutUnsynced(ctx context.Context, key string, r io.Reader, sha256 string) (icrec.BlobInfo, error) {
+	b.mu.Lock()
+	b.unsynced++
+	b.mu.Unlock()
+	return b.Store.PutUnsynced(ctx, key, r, sha256)
+}
+
+func (b *batchCounter) Sync(ctx context.Context) error {
+	b.mu.Lock()
+	b.syncs++
+	b.mu.Unlock()
+	if b.failSync {
+		return errors.New("syncfs: input/output error")
+	}
+	return b.Store.Sync(ctx)
+}
+
+// TestImportBatchSync checks that an import stores blobs without a sync
+// each and makes them durable a batch at a time, before their rows; and
+// that when that sync fails, no line of the batch counts as imported and
+// nothing of it stays.
+func TestImportBatchSync(t *testing.T) {
+	const n = 100
+	setup := func(t *testing.T, failSync bool) (*fixture, *batchCounter, archive.ImportSummary, map[int]archive.ImportEvent) {
+		f := newFixture(t)
+		f.file("a.wav", wav(t, 1))
+		for i := range n {
+			f.line(base(fmt.Sprintf("66666666-0000-0000-0000-%012d", i), "Call", "a.wav"))
+		}
+		bc := &batchCounter{Store: f.blobs, failSync: failSync}
+		svc := archive.New(f.db, f.db, f.db, f.db, bc, nil, archive.Exports{}, slog.New(slog.DiscardHandler), time.Now)
+		events := map[int]archive.ImportEvent{}
+		sum, err := svc.Import(t.Context(), strings.NewReader(strings.Join(f.lines, "\n")), archive.ImportOptions{Dir: f.dir},
+			func(ev archive.ImportEvent) { events[ev.Line] = ev })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, bc, sum, events
+	}
+	t.Run("OK", func(t *testing.T) {
+		f, bc, sum, _ := setup(t, false)
+		if sum.Imported != n {
+			t.Fatalf("summary %+v, want %d imported", sum, n)
+		}
+		if bc.puts != 0 || bc.unsynced != n || bc.syncs < 1 || bc.syncs > n {
+			t.Errorf("Put %d, PutUnsynced %d, Sync %d times; want 0, %d, and 1 to %d", bc.puts, bc.unsynced, bc.syncs, n, n)
+		}
+		if got, err := f.db.CountRecordings(t.Context()); err != nil || got != n {
+			t.Errorf("CountRecordings = %d, %v; want %d", got, err, n)
+		}
+	})
+	t.Run("ErrSync", func(t *testing.T) {
+		f, bc, sum, events := setup(t, true)
+		if sum.Imported != 0 || sum.Failed != n || bc.syncs < 1 {
+			t.Fatalf("summary %+v after %d failed Syncs, want all %d lines failed", sum, bc.syncs, n)
+		}
+		if err := events[1].Err; err == nil || !strings.Contains(err.Error(), "line 1: the media could not be made durable; nothing was imported for this line: syncfs: input/output error") {
+			t.Errorf("line 1: %v", err)
+		}
+		if got, err := f.db.CountRecordings(t.Context()); err != nil || got != 0 {
+			t.Errorf("CountRecordings = %d, %v; want 0", got, err)
+		}
+		for info, err := range f.blobs.List(t.Context(), "") {
+			t.Errorf("blob left after a failed Sync: %+v, %v", info, err)
+		}
+		if pending, _ := f.db.PendingBlobs(t.Context()); len(pending) != 0 {
+			t.Errorf("pending blobs left: %q", pending)
+		}
+	})
 }
 
 func TestImportEmailChangedWhileImported(t *testing.T) {

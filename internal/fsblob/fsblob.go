@@ -19,29 +19,39 @@
 // Put makes a blob visible whole or not at all, and durable before it
 // returns, whenever the machine loses power:
 //
-//  1. The content is streamed into a new file in root/.tmp and hashed on
-//     the way. Nothing under the key's name exists yet, so a crash here
-//     leaves only a temp file, which CleanTemp removes.
-//  2. The SHA-256 is set on that file as the extended attribute
-//     user.icrec.sha256, and the file is fsynced. This fsync makes content,
-//     size and checksum durable together, before the file gets its name: a
-//     file system may commit a rename before the data it names, and without
-//     it a crash could leave the key naming an empty or zero-filled file.
-//  3. Missing directories on the key's path are created, and the parent of
+//  1. Missing directories on the key's path are created, and the parent of
 //     each is fsynced, because the blob's own directory being durable is of
 //     no use if the entry that leads to it is lost. Directories that
 //     already existed get the same fsync once per process: another Put or
-//     a process that crashed may have created them without syncing yet.
-//  4. The file is renamed to its key with RENAME_NOREPLACE, which fails if
+//     a process that crashed may have created them without syncing yet. A
+//     Put that fails later leaves these directories, empty.
+//  2. The content is streamed into an unnamed file (O_TMPFILE) in the key's
+//     directory and hashed on the way. Nothing under the key's name exists
+//     yet, and a crash frees the file. Where the file system has no
+//     O_TMPFILE, or /proc is not mounted to link one, the file is a named
+//     one in root/.tmp instead, and a crash leaves it for CleanTemp.
+//  3. The SHA-256 is set on that file as the extended attribute
+//     user.icrec.sha256, and the file is fsynced. This fsync makes content,
+//     size and checksum durable together, before the file gets its name: a
+//     file system may commit a link or rename before the data it names, and
+//     without it a crash could leave the key naming an empty or zero-filled
+//     file.
+//  4. The unnamed file is linked at its key with linkat(2), which fails if
 //     the key exists, so that of two Puts of one key exactly one wins and a
-//     blob is never replaced. Where the file system refuses the flag,
-//     link(2) gives the same guarantee and the temp name is then removed.
-//  5. The key's directory is fsynced: until then the rename itself may be
+//     blob is never replaced. A file in .tmp is renamed with
+//     RENAME_NOREPLACE for the same guarantee; where the file system
+//     refuses the flag, link(2) gives it and the temp name is then removed.
+//  5. The key's directory is fsynced: until then the link itself may be
 //     lost, and Put must not report as stored a blob that a crash can take
 //     back.
 //
 // .tmp is never fsynced: an entry that a crash brings back there is debris
 // for CleanTemp, never a blob.
+//
+// PutUnsynced (icrec.BatchSyncer) takes the same steps without their
+// fsyncs, and Sync makes a whole batch durable with one syncfs(2); a crash
+// before it can leave the key naming partial content, which its caller
+// must be able to find (the importer marks such keys pending first).
 //
 // Delete unlinks the blob and fsyncs its directory, so that a deleted blob
 // does not come back.
@@ -52,7 +62,7 @@
 // NFS), New falls back to keeping each checksum in a sidecar file
 // .<name>.sha256 next to the blob, in the format of sha256sum(1). The sidecar
 // is written in .tmp, fsynced, renamed into place and its directory fsynced
-// before step 4, so that a blob that exists always has its checksum; Delete
+// before step 4 (the blob too is then staged in .tmp), so that a blob that exists always has its checksum; Delete
 // removes the sidecar only after the blob's removal is durable, for the same
 // reason. A crash can leave a sidecar without its blob, which CleanTemp
 // removes. Key segments never start with '.', so sidecars never collide
@@ -74,6 +84,7 @@
 package fsblob
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -91,6 +102,7 @@ import (
 
 var (
 	_ icrec.BlobStore   = (*Store)(nil)
+	_ icrec.BatchSyncer = (*Store)(nil)
 	_ icrec.TempCleaner = (*Store)(nil)
 )
 
@@ -112,6 +124,12 @@ type Store struct {
 	sidecar bool
 	locks   *keyLocks // nil unless sidecar
 	durable dirSet
+	// tmpfile: Puts stage their content in an unnamed file (O_TMPFILE)
+	// in the key's directory rather than in .tmp.
+	tmpfile bool
+	// batch: Sync can vouch for PutUnsynced, by a syncfs of dev.
+	batch bool
+	dev   uint64
 
 	// noRenameat2 is set once renameat2 with RENAME_NOREPLACE has been
 	// refused, so that later Puts go straight to link(2).
@@ -124,6 +142,7 @@ type Option func(*options)
 type options struct {
 	sidecar     bool
 	noRenameat2 bool
+	noTmpfile   bool
 }
 
 // ForceSidecar keeps checksums in sidecar files even where the file system
@@ -147,14 +166,14 @@ func New(root string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{root: r, sidecar: o.sidecar}
 	s.noRenameat2.Store(o.noRenameat2)
-	if err := s.init(); err != nil {
+	if err := s.init(o.noTmpfile); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("fsblob: open %s: %w", root, err)
 	}
 	return s, nil
 }
 
-func (s *Store) init() error {
+func (s *Store) init(noTmpfile bool) error {
 	switch err := s.root.Mkdir(tmpDir, dirPerm); {
 	case err == nil:
 		if err := s.syncDir(""); err != nil {
@@ -188,8 +207,49 @@ func (s *Store) init() error {
 		if s.locks, err = openKeyLocks(s.root); err != nil {
 			return err
 		}
+		// The sidecar's own steps (its rename and fsyncs before the
+		// blob's) keep the .tmp path and a sync per Put.
+		return nil
 	}
+	var st unix.Stat_t
+	if err := withFd(s.tmpDir, func(fd int) error { return unix.Fstat(fd, &st) }); err != nil {
+		return err
+	}
+	s.dev = st.Dev
+	s.batch = syncfsReportsErrors()
+	s.tmpfile = !noTmpfile && s.probeTmpfile()
 	return nil
+}
+
+// probeTmpfile reports whether the file system makes unnamed files and
+// lets them be linked through /proc (which a container may not mount).
+func (s *Store) probeTmpfile() bool {
+	t, err := newUnnamed(s.tmpDir)
+	if err != nil {
+		return false
+	}
+	defer t.discard(s)
+	name := "probe-" + rand.Text()
+	if err := linkUnnamed(t, s.tmpDir, name); err != nil {
+		return false
+	}
+	s.tmp.Remove(name)
+	return true
+}
+
+// syncfsReportsErrors reports whether the kernel's syncfs(2) returns the
+// write errors of the file system, which it does since Linux 5.8; before,
+// it could succeed over data that never reached the disk.
+func syncfsReportsErrors() bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 5 || major == 5 && minor >= 8
 }
 
 // probeXattr reports whether the file system takes user extended
@@ -265,18 +325,21 @@ func (s *Store) syncDir(dir string) error {
 }
 
 // openDir opens a directory of the root that will hold a new entry,
-// creating it and its parents if needed and making sure that the path to
-// it is durable (step 3 of the package comment).
-func (s *Store) openDir(dir string) (*os.File, error) {
+// creating it and its parents if needed and, if durable, making sure that
+// the path to it is durable (step 3 of the package comment).
+func (s *Store) openDir(dir string, durable bool) (*os.File, error) {
 	d, err := s.root.OpenFile(dirName(dir), os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := s.mkdirs(dir); err != nil {
+		if err := s.mkdirs(dir, durable); err != nil {
 			return nil, err
 		}
 		d, err = s.root.OpenFile(dirName(dir), os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !durable {
+		return d, nil
 	}
 	if err := s.syncPath(dir); err != nil {
 		d.Close()
@@ -285,16 +348,26 @@ func (s *Store) openDir(dir string) (*os.File, error) {
 	return d, nil
 }
 
+// sameFS reports whether dir is on the file system of the store's root,
+// the one that Sync flushes.
+func (s *Store) sameFS(dir *os.File) bool {
+	var st unix.Stat_t
+	err := withFd(dir, func(fd int) error { return unix.Fstat(fd, &st) })
+	return err == nil && st.Dev == s.dev
+}
+
 // mkdirs creates each missing directory of dir, fsyncing the parent of
-// each one it creates. A segment that exists but is a file is left for the
-// caller's open to report.
-func (s *Store) mkdirs(dir string) error {
+// each one it creates if durable. A segment that exists but is a file is
+// left for the caller's open to report.
+func (s *Store) mkdirs(dir string, durable bool) error {
 	for i := 0; i <= len(dir); i++ {
 		if i < len(dir) && dir[i] != '/' {
 			continue
 		}
 		p := dir[:i]
 		switch err := s.root.Mkdir(p, dirPerm); {
+		case err == nil && !durable:
+			// Sync makes it durable; until then syncPath must not skip it.
 		case err == nil:
 			parent, _ := splitKey(p)
 			if err := s.syncDir(parent); err != nil {

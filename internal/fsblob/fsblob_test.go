@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -45,11 +46,17 @@ func mustNewXattr(t *testing.T) (*fsblob.Store, string) {
 	return s, root
 }
 
-// modes runs f for a store in each checksum mode.
+// modes runs f for a store in each checksum mode, and in attribute mode
+// with Puts staged both ways.
 func modes(t *testing.T, f func(t *testing.T, s *fsblob.Store, root string)) {
 	t.Run("Xattr", func(t *testing.T) {
 		s, root := mustNewXattr(t)
 		f(t, s, root)
+	})
+	t.Run("XattrTmpdir", func(t *testing.T) {
+		mustNewXattr(t)
+		root := t.TempDir()
+		f(t, mustNew(t, root, fsblob.WithoutTmpfile()), root)
 	})
 	t.Run("Sidecar", func(t *testing.T) {
 		root := t.TempDir()
@@ -65,10 +72,65 @@ func TestConformance(t *testing.T) {
 	t.Run("Sidecar", func(t *testing.T) {
 		blobtest.Run(t, func(t *testing.T) icrec.BlobStore { return mustNew(t, t.TempDir(), fsblob.ForceSidecar()) })
 	})
-	// The path taken where the file system refuses RENAME_NOREPLACE.
-	t.Run("Link", func(t *testing.T) {
-		blobtest.Run(t, func(t *testing.T) icrec.BlobStore { return mustNew(t, t.TempDir(), fsblob.WithoutRenameat2()) })
+	// The paths taken where the file system has no O_TMPFILE, and where
+	// it also refuses RENAME_NOREPLACE.
+	t.Run("Tmpdir", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) icrec.BlobStore { return mustNew(t, t.TempDir(), fsblob.WithoutTmpfile()) })
 	})
+	t.Run("Link", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) icrec.BlobStore {
+			return mustNew(t, t.TempDir(), fsblob.WithoutTmpfile(), fsblob.WithoutRenameat2())
+		})
+	})
+	// What a PutUnsynced makes visible must be what a Put does.
+	t.Run("Unsynced", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) icrec.BlobStore { return unsynced{mustNew(t, t.TempDir())} })
+	})
+}
+
+// unsynced is a store whose Put is PutUnsynced.
+type unsynced struct{ *fsblob.Store }
+
+func (u unsynced) Put(ctx context.Context, key string, r io.Reader, sha256 string) (icrec.BlobInfo, error) {
+	return u.PutUnsynced(ctx, key, r, sha256)
+}
+
+// TestStaging checks that this machine takes the fast paths, so that the
+// suite above covers them, and that a batch written without fsyncs reads
+// back whole after Sync.
+func TestStaging(t *testing.T) {
+	s, root := mustNewXattr(t)
+	if !s.Tmpfile() {
+		t.Skip("the file system of the test's temp dir makes no O_TMPFILE files, or /proc is not mounted")
+	}
+	if !s.Batch() {
+		t.Skip("this kernel's syncfs does not report write errors (Linux < 5.8)")
+	}
+	var infos []icrec.BlobInfo
+	for i := range 20 {
+		info, err := s.PutUnsynced(t.Context(), fmt.Sprintf("b/%02d/k", i), blobtest.Content(uint64(i), 70<<10), "")
+		if err != nil {
+			t.Fatalf("PutUnsynced: %v", err)
+		}
+		infos = append(infos, info)
+	}
+	if err := s.Sync(t.Context()); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	for i, info := range infos {
+		want, _ := blobtest.Sum(blobtest.Content(uint64(i), 70<<10))
+		if got, err := s.Stat(t.Context(), info.Key); err != nil || got.SHA256 != want || got.Size != 70<<10 {
+			t.Errorf("Stat(%s) = %+v, %v; want %d bytes with SHA-256 %s", info.Key, got, err, 70<<10, want)
+		}
+	}
+	if names := dirNames(t, filepath.Join(root, ".tmp")); len(names) != 0 {
+		t.Errorf("Puts staged in unnamed files left %q in .tmp", names)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Sync(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sync with a canceled context = %v, want it to wrap %v", err, context.Canceled)
+	}
 }
 
 func mustPut(t testing.TB, s icrec.BlobStore, key string, content []byte) icrec.BlobInfo {
@@ -233,16 +295,34 @@ func TestPutFailure(t *testing.T) {
 			}
 			cancel()
 
-			// The staged file vanishing just before its rename (as if
-			// CleanTemp ran when it must not) fails the Put late, after the
-			// directory exists and, in sidecar mode, the sidecar is in place.
-			vanish := &atEOF{r: bytes.NewReader(content), f: func() {
-				for _, name := range dirNames(t, filepath.Join(root, ".tmp")) {
-					os.Remove(filepath.Join(root, ".tmp", name))
+			if s.Tmpfile() {
+				// A key taken while the content streams fails the Put at
+				// its link, the last step: the winner is kept whole.
+				other := filepath.Join(root, "a", "k")
+				taken := &atEOF{r: bytes.NewReader(content), f: func() {
+					if err := os.WriteFile(other, []byte("winner"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+				}}
+				_, err := s.Put(t.Context(), "a/k", taken, "")
+				wantKind(t, err, icrec.Conflict)
+				if b, err := os.ReadFile(other); err != nil || string(b) != "winner" {
+					t.Errorf("the key taken during a Put holds %q, %v; want the winner's content", b, err)
 				}
-			}}
-			if _, err := s.Put(t.Context(), "a/k", vanish, ""); err == nil {
-				t.Error("Put whose staged file vanished: err = nil, want an error")
+				os.Remove(other)
+			} else {
+				// The staged file vanishing just before its rename (as if
+				// CleanTemp ran when it must not) fails the Put late, after
+				// the directory exists and, in sidecar mode, the sidecar is
+				// in place.
+				vanish := &atEOF{r: bytes.NewReader(content), f: func() {
+					for _, name := range dirNames(t, filepath.Join(root, ".tmp")) {
+						os.Remove(filepath.Join(root, ".tmp", name))
+					}
+				}}
+				if _, err := s.Put(t.Context(), "a/k", vanish, ""); err == nil {
+					t.Error("Put whose staged file vanished: err = nil, want an error")
+				}
 			}
 
 			if names := dirNames(t, filepath.Join(root, ".tmp")); len(names) != 0 {

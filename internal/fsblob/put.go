@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"sync"
 	"syscall"
 
@@ -27,6 +28,43 @@ import (
 // that is not 64 hex digits cannot match any content, so Put returns the
 // checksum-mismatch error without reading r.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, sha256 string) (icrec.BlobInfo, error) {
+	return s.putKey(ctx, key, r, sha256, true)
+}
+
+// PutUnsynced is Put without its fsyncs: the blob becomes durable at the
+// next Sync (see icrec.BatchSyncer). Where Sync could not vouch for it (a
+// kernel whose syncfs does not report write errors, sidecar mode, a key
+// whose directory is on another file system than the store's root), it
+// is Put.
+func (s *Store) PutUnsynced(ctx context.Context, key string, r io.Reader, sha256 string) (icrec.BlobInfo, error) {
+	return s.putKey(ctx, key, r, sha256, !s.batch)
+}
+
+// Sync makes durable every blob that PutUnsynced stored before the call,
+// with one syncfs(2) of the store's file system: the data, inodes and
+// directory entries of a whole batch reach the disk together, where one
+// fsync each would write the same inode-table and directory blocks over
+// and over. It flushes what other programs wrote to that file system too,
+// which is the price of the batch. Since Linux 5.8, syncfs reports any
+// write error of the file system since the store was opened; on older
+// kernels PutUnsynced syncs each blob itself and Sync has nothing to do.
+func (s *Store) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("fsblob: sync: %w", err)
+	}
+	if !s.batch {
+		return nil
+	}
+	err := withFd(s.tmpDir, func(fd int) error {
+		return retryEINTR(func() error { return unix.Syncfs(fd) })
+	})
+	if err != nil {
+		return fmt.Errorf("fsblob: sync the file system of the store: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) putKey(ctx context.Context, key string, r io.Reader, sha256 string, durable bool) (icrec.BlobInfo, error) {
 	if err := icrec.ValidateBlobKey(key); err != nil {
 		return icrec.BlobInfo{}, err
 	}
@@ -34,7 +72,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, sha256 string)
 	if err != nil {
 		return icrec.BlobInfo{}, err
 	}
-	info, err := s.put(ctx, key, r, want)
+	info, err := s.put(ctx, key, r, want, durable)
 	if err != nil {
 		if _, ok := err.(*icrec.Error); !ok {
 			err = fmt.Errorf("fsblob: put %s: %w", key, err)
@@ -44,7 +82,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, sha256 string)
 	return info, nil
 }
 
-func (s *Store) put(ctx context.Context, key string, r io.Reader, want string) (icrec.BlobInfo, error) {
+// put stores a blob, durably unless durable is false (PutUnsynced).
+func (s *Store) put(ctx context.Context, key string, r io.Reader, want string, durable bool) (icrec.BlobInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return icrec.BlobInfo{}, err
 	}
@@ -52,7 +91,28 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, want string) (
 	if err := s.checkAbsent(key); err != nil {
 		return icrec.BlobInfo{}, err
 	}
-	t, err := s.newTemp("put-")
+	dirPath, _ := splitKey(key)
+	dir, err := s.openDir(dirPath, durable)
+	if errors.Is(err, syscall.ENOTDIR) {
+		return icrec.BlobInfo{}, parentConflict(key)
+	} else if err != nil {
+		return icrec.BlobInfo{}, err
+	}
+	defer dir.Close()
+	if !durable && !s.sameFS(dir) {
+		// Sync flushes the root's file system only.
+		durable = true
+		if err := s.syncPath(dirPath); err != nil {
+			return icrec.BlobInfo{}, err
+		}
+	}
+
+	var t *tempFile
+	if s.tmpfile {
+		t, err = newUnnamed(dir)
+	} else {
+		t, err = s.newTemp("put-")
+	}
 	if err != nil {
 		return icrec.BlobInfo{}, err
 	}
@@ -79,8 +139,10 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, want string) (
 			return icrec.BlobInfo{}, fmt.Errorf("set %s: %w", xattrName, err)
 		}
 	}
-	if err := t.f.Sync(); err != nil {
-		return icrec.BlobInfo{}, err
+	if durable {
+		if err := t.f.Sync(); err != nil {
+			return icrec.BlobInfo{}, err
+		}
 	}
 	// Renaming and linking keep the modification time, so this is the
 	// time that Stat will report.
@@ -91,17 +153,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, want string) (
 	if err := ctx.Err(); err != nil {
 		return icrec.BlobInfo{}, err
 	}
-
-	dirPath, _ := splitKey(key)
-	dir, err := s.openDir(dirPath)
-	if errors.Is(err, syscall.ENOTDIR) {
-		return icrec.BlobInfo{}, parentConflict(key)
-	} else if err != nil {
-		return icrec.BlobInfo{}, err
-	}
-	defer dir.Close()
-
-	if err := s.commit(t, dir, key, sum); err != nil {
+	if err := s.commit(t, dir, key, sum, durable); err != nil {
 		return icrec.BlobInfo{}, err
 	}
 	return icrec.BlobInfo{Key: key, Size: size, SHA256: sum, ModTime: fi.ModTime()}, nil
@@ -157,11 +209,13 @@ func moveError(key string, err error) error {
 	return err
 }
 
-// tempFile is a staged write in root/.tmp.
+// tempFile is a staged write: a file in root/.tmp, or an unnamed one
+// (O_TMPFILE) in the directory of its key.
 type tempFile struct {
-	name  string
-	f     *os.File
-	moved bool // name no longer exists in .tmp
+	name    string // in .tmp; empty if unnamed
+	f       *os.File
+	moved   bool // name no longer exists in .tmp
+	unnamed bool
 }
 
 func (s *Store) newTemp(prefix string) (*tempFile, error) {
@@ -173,10 +227,49 @@ func (s *Store) newTemp(prefix string) (*tempFile, error) {
 	return &tempFile{name: name, f: f}, nil
 }
 
+// newUnnamed creates an unnamed file in dir, which linkUnnamed can give a
+// name there. Unlike a file in .tmp it leaves nothing behind if the Put
+// fails or the machine crashes (the file system frees it), and no two Puts
+// contend for one directory: creating and renaming files in a shared .tmp
+// serialises every Put on that directory's lock.
+func newUnnamed(dir *os.File) (*tempFile, error) {
+	fd := -1
+	err := withFd(dir, func(d int) error {
+		return retryEINTR(func() error {
+			var err error
+			fd, err = unix.Openat(d, ".", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, filePerm)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir.Name() + " (O_TMPFILE)", Err: err}
+	}
+	return &tempFile{f: os.NewFile(uintptr(fd), dir.Name()+"/(unnamed)"), unnamed: true}, nil
+}
+
+// linkUnnamed gives the unnamed file t the name name in dir. link(2) never
+// replaces an entry, so of two Puts of one key exactly one wins. It goes
+// through /proc/self/fd, as open(2) documents: linkat with AT_EMPTY_PATH
+// would need CAP_DAC_READ_SEARCH.
+func linkUnnamed(t *tempFile, dir *os.File, name string) error {
+	err := withFd(t.f, func(fd int) error {
+		return withFd(dir, func(to int) error {
+			return retryEINTR(func() error {
+				return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), to, name, unix.AT_SYMLINK_FOLLOW)
+			})
+		})
+	})
+	if err != nil {
+		return &os.LinkError{Op: "linkat", Old: t.f.Name(), New: name, Err: err}
+	}
+	t.moved = true
+	return nil
+}
+
 // discard closes the file and removes what is left of it in .tmp.
 func (t *tempFile) discard(s *Store) {
 	t.f.Close()
-	if !t.moved {
+	if !t.moved && !t.unnamed {
 		s.tmp.Remove(t.name) // if this fails, CleanTemp removes it
 	}
 }
@@ -221,9 +314,9 @@ func (s *Store) moveIntoPlace(t *tempFile, dir *os.File, name string) error {
 }
 
 // commit moves the staged blob t to key in dir, with its sidecar first in
-// sidecar mode, and makes it durable (steps 4 and 5 of the package
-// comment).
-func (s *Store) commit(t *tempFile, dir *os.File, key, sum string) (err error) {
+// sidecar mode, and makes it durable unless durable is false (steps 4 and 5
+// of the package comment).
+func (s *Store) commit(t *tempFile, dir *os.File, key, sum string, durable bool) (err error) {
 	dirPath, name := splitKey(key)
 	if s.sidecar {
 		unlock, lerr := s.locks.lock(key)
@@ -247,8 +340,15 @@ func (s *Store) commit(t *tempFile, dir *os.File, key, sum string) (err error) {
 			return err
 		}
 	}
-	if err := s.moveIntoPlace(t, dir, name); err != nil {
+	place := s.moveIntoPlace
+	if t.unnamed {
+		place = func(t *tempFile, dir *os.File, name string) error { return linkUnnamed(t, dir, name) }
+	}
+	if err := place(t, dir, name); err != nil {
 		return moveError(key, err)
+	}
+	if !durable {
+		return nil
 	}
 	if err := dir.Sync(); err != nil {
 		// A Put that fails must leave nothing visible, and the caller will
