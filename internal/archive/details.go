@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"example.com/icrec"
@@ -10,13 +11,23 @@ import (
 
 // authorized returns a recording for the user of sess, if the user holds
 // want on it. The checks run in the order ICWS clients expect: the
-// recording (NotFound), then the right (Forbidden, audited).
+// recording (NotFound), then the right (Forbidden, audited). The recording
+// may come from the cache of rights checks, shared with other requests:
+// callers read it and never change it.
 func (s *Service) authorized(ctx context.Context, sess *icrec.Session, recordingID string, want icrec.Rights, clientAddr, what string) (*icrec.Recording, error) {
-	r, u, err := s.recordingFor(ctx, sess, recordingID)
+	id, err := canonicalID(recordingID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Authorize(ctx, u, r, want); err != nil {
+	w, err := s.view(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, u, err := w.recordingFor(ctx, sess, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.authorize(ctx, u, r, want); err != nil {
 		s.emit(&icrec.AuditEvent{Kind: icrec.AuditDenied, UserID: u.ID, SessionID: sess.ID, ClientAddr: clientAddr,
 			RecordingID: r.ID, Outcome: what + ": not authorized"})
 		return nil, err
@@ -25,7 +36,9 @@ func (s *Service) authorized(ctx context.Context, sess *icrec.Session, recording
 }
 
 // MediaDetails returns a recording for a user who may access it
-// (ReadAccess), for GET .../media-details.
+// (ReadAccess), for GET .../media-details. The recording is shared with
+// other requests (rights checks keep it in memory): read it, never change
+// it.
 func (s *Service) MediaDetails(ctx context.Context, sess *icrec.Session, recordingID, clientAddr string) (*icrec.Recording, error) {
 	return s.authorized(ctx, sess, recordingID, icrec.ReadAccess, clientAddr, "media-details")
 }
@@ -36,7 +49,8 @@ func (s *Service) Tags(ctx context.Context, sess *icrec.Session, recordingID, cl
 	if err != nil {
 		return nil, err
 	}
-	return r.Tags, nil
+	// A copy: r is shared, and a caller may sort or append.
+	return slices.Clone(r.Tags), nil
 }
 
 // Parsed is a request's input as the HTTP layer decoded it: its value, or

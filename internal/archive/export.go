@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,10 @@ import (
 
 // Export is an issued export link.
 type Export struct {
-	Link      *icrec.ExportLink
-	Token     icrec.Secret
+	Link  *icrec.ExportLink
+	Token icrec.Secret
+	// Recording is shared with other requests (rights checks keep it in
+	// memory): read it, never change it.
 	Recording *icrec.Recording
 	// FileName is the name the download will carry.
 	FileName string
@@ -145,14 +148,15 @@ func (s *Service) exportsOn() error {
 	return nil
 }
 
-// recordingFor returns a recording and the user of the session asking for
-// it: the inputs of every rights check.
-func (s *Service) recordingFor(ctx context.Context, sess *icrec.Session, recordingID string) (*icrec.Recording, *icrec.User, error) {
-	r, err := s.Recording(ctx, recordingID)
+// recordingFor returns the recording with the canonical id and the user of
+// the session asking for it: the inputs of a rights check besides the
+// policies.
+func (w view) recordingFor(ctx context.Context, sess *icrec.Session, id string) (*icrec.Recording, *icrec.User, error) {
+	r, err := w.recording(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := s.users.FindUserByID(ctx, sess.UserID)
+	u, err := w.user(ctx, sess.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,7 +165,9 @@ func (s *Service) recordingFor(ctx context.Context, sess *icrec.Session, recordi
 
 // Download is an export link opened for reading.
 type Download struct {
-	Link        *icrec.ExportLink
+	Link *icrec.ExportLink
+	// Recording is shared with other requests (rights checks keep it in
+	// memory): read it, never change it.
 	Recording   *icrec.Recording
 	Attachment  *icrec.Attachment // nil for the primary media
 	Blob        icrec.Blob
@@ -196,13 +202,17 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 	if link.ClientAddr != "" && link.ClientAddr != clientAddr {
 		return deny(icrec.Errorf(icrec.Forbidden, icrec.IDAccessDenied, "This export link works only from the address that asked for it."), "client address")
 	}
-	r, err := s.recordings.FindRecordingByID(ctx, link.RecordingID)
+	w, err := s.view(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := w.recording(ctx, link.RecordingID)
 	if icrec.IsKind(err, icrec.NotFound) {
 		return deny(icrec.Errorf(icrec.NotFound, icrec.IDNotFound, "The recording %s no longer exists.", link.RecordingID), "recording deleted")
 	} else if err != nil {
 		return nil, err
 	}
-	u, err := s.users.FindUserByID(ctx, link.UserID)
+	u, err := w.user(ctx, link.UserID)
 	forbidden := icrec.Errorf(icrec.Forbidden, icrec.IDAccessDenied, "The user of this link may no longer download the recording.")
 	switch {
 	case icrec.IsKind(err, icrec.NotFound):
@@ -212,7 +222,7 @@ func (s *Service) OpenDownload(ctx context.Context, token, clientAddr string) (*
 	case u.Disabled:
 		return deny(forbidden, "user disabled")
 	}
-	g, err := s.Rights(ctx, u, r)
+	g, err := w.rights(ctx, u, r)
 	if err != nil {
 		return nil, err
 	}
@@ -306,5 +316,6 @@ func (s *Service) Attributes(ctx context.Context, sess *icrec.Session, recording
 	if err != nil {
 		return nil, err
 	}
-	return r.Attributes, nil
+	// A copy: r is shared, and a caller may sort or append.
+	return slices.Clone(r.Attributes), nil
 }

@@ -100,17 +100,35 @@ func covers(p *icrec.Policy, u *icrec.User, r *icrec.Recording) bool {
 
 // Rights returns what a user may do with a recording, and why.
 func (s *Service) Rights(ctx context.Context, u *icrec.User, r *icrec.Recording) (Grant, error) {
-	policies, err := s.policies.ListPolicies(ctx)
+	w, err := s.view(ctx)
+	if err != nil {
+		return Grant{}, err
+	}
+	return w.rights(ctx, u, r)
+}
+
+// Authorize returns nil if the user holds every right in want on the
+// recording, and a Forbidden error otherwise.
+func (s *Service) Authorize(ctx context.Context, u *icrec.User, r *icrec.Recording, want icrec.Rights) error {
+	w, err := s.view(ctx)
+	if err != nil {
+		return err
+	}
+	return w.authorize(ctx, u, r, want)
+}
+
+// rights is Rights within a check that has its view.
+func (w view) rights(ctx context.Context, u *icrec.User, r *icrec.Recording) (Grant, error) {
+	policies, err := w.policies(ctx)
 	if err != nil {
 		return Grant{}, err
 	}
 	return Evaluate(policies, u, r), nil
 }
 
-// Authorize returns the recording if the user holds every right in want on
-// it, and a Forbidden error otherwise.
-func (s *Service) Authorize(ctx context.Context, u *icrec.User, r *icrec.Recording, want icrec.Rights) error {
-	g, err := s.Rights(ctx, u, r)
+// authorize is Authorize within a check that has its view.
+func (w view) authorize(ctx context.Context, u *icrec.User, r *icrec.Recording, want icrec.Rights) error {
+	g, err := w.rights(ctx, u, r)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ type Service struct {
 	email      Email
 	log        *slog.Logger
 	now        func() time.Time
+	// cache keeps what rights checks read (state.go); nil when the stores
+	// keep no change counters.
+	cache *stateCache
 }
 
 // Exports configures export links. A Service without a Signer issues none.
@@ -72,21 +75,37 @@ const (
 // auditing. holds may be nil for tools that never delete recordings: such a
 // Service refuses to place holds or to sweep, since retention that could
 // not see the holds might delete a held recording.
+//
+// When recordings, policies and users are one store that keeps change
+// counters (icrec.VersionStore), rights checks keep what they read in
+// memory for as long as the counters say it is current.
 func New(recordings icrec.RecordingStore, policies icrec.PolicyStore, users icrec.UserStore, holds icrec.HoldStore, blobs icrec.BlobStore, audit icrec.Auditor, exports Exports, log *slog.Logger, now func() time.Time) *Service {
 	if exports.TTL <= 0 {
 		exports.TTL = DefaultExportTTL
 	}
-	return &Service{recordings: recordings, policies: policies, users: users, blobs: blobs, audit: audit, holds: holds, exports: exports, log: log, now: now}
+	return &Service{recordings: recordings, policies: policies, users: users, blobs: blobs, audit: audit, holds: holds, exports: exports, log: log, now: now,
+		cache: newStateCache(recordings, policies, users)}
 }
 
 // Recording returns a recording by id, in any letter case, with or without
-// braces. An id that is not a GUID names no recording.
+// braces. An id that is not a GUID names no recording. It reads the store,
+// never the cache of rights checks, so the recording is the caller's own.
 func (s *Service) Recording(ctx context.Context, id string) (*icrec.Recording, error) {
-	canonical, ok := icrec.CanonicalGUID(id)
-	if !ok {
-		return nil, icrec.Errorf(icrec.NotFound, icrec.IDNotFound, "There is no recording %q.", clip(id))
+	canonical, err := canonicalID(id)
+	if err != nil {
+		return nil, err
 	}
 	return s.recordings.FindRecordingByID(ctx, canonical)
+}
+
+// canonicalID returns the canonical form of a recording id, or NotFound
+// if it is not a GUID.
+func canonicalID(id string) (string, error) {
+	canonical, ok := icrec.CanonicalGUID(id)
+	if !ok {
+		return "", icrec.Errorf(icrec.NotFound, icrec.IDNotFound, "There is no recording %q.", clip(id))
+	}
+	return canonical, nil
 }
 
 // Recordings lists recordings.

@@ -70,23 +70,37 @@ func BenchmarkLogin(b *testing.B) {
 // BenchmarkExportURI measures export-uri through the handler with no
 // network, beside the authenticated session call that is its floor: the
 // difference is the recording lookup, the rights, signing and the audit
-// event that must be durable before the answer.
+// event that must be durable before the answer. ExportURI/Uncached runs
+// without the archive's cache of rights checks (withoutRightsCache), on a
+// server of its own, so that both are measured in one run.
 func BenchmarkExportURI(b *testing.B) {
-	e := newEnv(b)
-	e.seedRecordings()
-	s := e.login("admin")
-	for _, bc := range []struct{ name, path string }{
-		{"SessionCall", "/icws/" + s.id + "/connection"},
-		{"ExportURI", "/icws/" + s.id + "/recordings/" + callID + "/export-uri"},
+	type server struct {
+		e *env
+		s session
+	}
+	start := func(opts ...option) server {
+		e := newEnv(b, opts...)
+		e.seedRecordings()
+		return server{e, e.login("admin")}
+	}
+	cached, uncached := start(), start(withoutRightsCache())
+	for _, bc := range []struct {
+		name string
+		srv  server
+		path string
+	}{
+		{"SessionCall", cached, "/icws/" + cached.s.id + "/connection"},
+		{"ExportURI/Cached", cached, "/icws/" + cached.s.id + "/recordings/" + callID + "/export-uri"},
+		{"ExportURI/Uncached", uncached, "/icws/" + uncached.s.id + "/recordings/" + callID + "/export-uri"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				req := httptest.NewRequest("GET", bc.path, nil)
-				req.Header = s.headers()
+				req.Header = bc.srv.s.headers()
 				for pb.Next() {
 					w := httptest.NewRecorder()
-					e.handler.ServeHTTP(w, req)
+					bc.srv.e.handler.ServeHTTP(w, req)
 					if w.Code != http.StatusOK {
 						b.Fatalf("status %d: %s", w.Code, w.Body)
 					}

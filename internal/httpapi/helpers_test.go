@@ -86,6 +86,10 @@ type env struct {
 	// smtp, with withMail, receives what send-as-email sends.
 	smtp      *mailtest.Server
 	maxAttach int64
+	// uncached, with withoutRightsCache, hides the store's change
+	// counters from the archive, which then reads the store on every
+	// rights check.
+	uncached bool
 }
 
 type option func(*env)
@@ -101,6 +105,11 @@ func withExports(f func(*archive.Exports)) option {
 func withMail(maxAttach int64) option {
 	return func(e *env) { e.smtp, e.maxAttach = mailtest.Start(e.t), maxAttach }
 }
+
+// withoutRightsCache makes the archive read the store on every rights
+// check, as it does over a store without change counters.
+func withoutRightsCache() option { return func(e *env) { e.uncached = true } }
+
 func withTLS() option {
 	return func(e *env) { e.srv = httptest.NewUnstartedServer(nil); e.srv.EnableHTTP2 = true }
 }
@@ -162,7 +171,11 @@ func newEnvOn(t testing.TB, db *sqlite.DB, opts ...option) *env {
 		e.cfg.ExportBase = "https://recorder.example.com:8019"
 	}
 	e.exports.BaseURL = e.cfg.ExportBase
-	e.archive = archive.New(db, db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
+	var recordings icrec.RecordingStore = db
+	if e.uncached {
+		recordings = struct{ icrec.RecordingStore }{db} // no Versions
+	}
+	e.archive = archive.New(recordings, db, db, db, e.blobs, e.audit, e.exports, log, e.clock.Now)
 	if e.smtp != nil {
 		host, port, _ := net.SplitHostPort(e.smtp.Addr)
 		p, _ := strconv.Atoi(port)

@@ -61,6 +61,8 @@ type DB struct {
 	// recording's children.
 	findRecording *sql.Stmt
 	findChildren  *sql.Stmt
+	// Every rights check reads the change counters (see Versions).
+	versions *sql.Stmt
 
 	// readStmts holds the read queries prepared on first use (see
 	// readStmt), by query text.
@@ -123,6 +125,9 @@ func Open(ctx context.Context, path string, now func() time.Time) (_ *DB, err er
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	if d.findChildren, err = d.r.PrepareContext(ctx, findChildrenSQL); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	}
+	if d.versions, err = d.r.PrepareContext(ctx, versionsSQL); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	return d, nil
@@ -216,7 +221,7 @@ func isBusy(err error) bool {
 // Calls made after Close fail.
 func (d *DB) Close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{d.findSession, d.touchSession, d.findRecording, d.findChildren} {
+	for _, s := range []*sql.Stmt{d.findSession, d.touchSession, d.findRecording, d.findChildren, d.versions} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

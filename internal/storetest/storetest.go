@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite for implementations of
 // icrec.UserStore, icrec.SessionStore, icrec.RecordingStore, icrec.PolicyStore,
-// icrec.AuditStore and icrec.HoldStore. Every backend runs it from its own tests, so that the
+// icrec.AuditStore and icrec.HoldStore, and of icrec.VersionStore where a
+// store keeps it. Every backend runs it from its own tests, so that the
 // backends keep the contracts in step:
 //
 //	func TestStore(t *testing.T) {
@@ -92,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("CreateHold", func(t *testing.T) { testCreateHold(t, open) })
 	t.Run("ListHolds", func(t *testing.T) { testListHolds(t, open) })
 	t.Run("DeleteHold", func(t *testing.T) { testDeleteHold(t, open) })
+	t.Run("Versions", func(t *testing.T) { testVersions(t, open) })
 }
 
 // t0 is the time around which the suite's sessions and tokens live. Its
