@@ -39,16 +39,15 @@ func (d *DB) AppendAudit(ctx context.Context, events []*icrec.AuditEvent) error 
 	err := d.write(ctx, func(tx *sql.Tx) error {
 		var last int64
 		var prev []byte
-		if err := tx.QueryRowContext(ctx, lastAuditSQL).Scan(&last, &prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		// Statements prepared on the writer's one connection: the
+		// transaction's copies reuse them.
+		if err := tx.StmtContext(ctx, d.lastAudit).QueryRowContext(ctx).Scan(&last, &prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if prev == nil {
 			prev = []byte{} // the column is NOT NULL: the first event follows nothing
 		}
-		ins, err := tx.PrepareContext(ctx, insertAuditSQL)
-		if err != nil {
-			return err
-		}
+		ins := tx.StmtContext(ctx, d.insertAudit)
 		defer ins.Close()
 		for i, e := range events {
 			s := &stored[i]

@@ -63,6 +63,9 @@ type DB struct {
 	findChildren  *sql.Stmt
 	// Every rights check reads the change counters (see Versions).
 	versions *sql.Stmt
+	// Every audit append reads the end of the chain and inserts; the
+	// driver would parse both anew in each transaction.
+	lastAudit, insertAudit *sql.Stmt
 
 	// readStmts holds the read queries prepared on first use (see
 	// readStmt), by query text.
@@ -128,6 +131,12 @@ func Open(ctx context.Context, path string, now func() time.Time) (_ *DB, err er
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	if d.versions, err = d.r.PrepareContext(ctx, versionsSQL); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	}
+	if d.lastAudit, err = d.w.PrepareContext(ctx, lastAuditSQL); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	}
+	if d.insertAudit, err = d.w.PrepareContext(ctx, insertAuditSQL); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	return d, nil
@@ -221,7 +230,7 @@ func isBusy(err error) bool {
 // Calls made after Close fail.
 func (d *DB) Close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{d.findSession, d.touchSession, d.findRecording, d.findChildren, d.versions} {
+	for _, s := range []*sql.Stmt{d.findSession, d.touchSession, d.findRecording, d.findChildren, d.versions, d.lastAudit, d.insertAudit} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
