@@ -179,6 +179,10 @@ type RecordingStore interface {
 	// FindRecordingByID returns the recording whose id equals id, ignoring
 	// case. Returns NotFound if there is none.
 	FindRecordingByID(ctx context.Context, id string) (*Recording, error)
+	// ExistingRecordings returns those of ids (in any letter case) that
+	// name a recording, in the stored case, in no particular order: one
+	// read for a batch of ids where FindRecordingByID would take one each.
+	ExistingRecordings(ctx context.Context, ids []string) ([]string, error)
 	// FindRecordings returns the recordings the filter selects.
 	FindRecordings(ctx context.Context, f RecordingFilter) ([]*Recording, error)
 	// CountRecordings returns the number of recordings.

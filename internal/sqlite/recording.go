@@ -216,6 +216,48 @@ func (d *DB) FindRecordingByID(ctx context.Context, id string) (*icrec.Recording
 	return r, nil
 }
 
+// ExistingRecordings implements icrec.RecordingStore. The ids go in as one
+// JSON array, so that a batch of any size is one prepared statement.
+func (d *DB) ExistingRecordings(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = recordingKey(id)
+	}
+	arg, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	err = d.read(ctx, func(tx *sql.Tx) error {
+		s, err := d.readStmt(ctx, existingRecordingsSQL)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.StmtContext(ctx, s).QueryContext(ctx, string(arg))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			found = append(found, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, translate(err, "find existing recordings", "recordings", "")
+	}
+	return found, nil
+}
+
+const existingRecordingsSQL = "SELECT id FROM recordings WHERE id IN (SELECT value FROM json_each(?))"
+
 // RecordingByMediaKey implements icrec.RecordingStore. Should two
 // recordings share a blob, which the contract neither allows nor forbids,
 // the first in listing order is returned.

@@ -729,3 +729,40 @@ func testRecordingByMediaKey(t *testing.T, open func(t *testing.T) Store) {
 		wantKind(t, err, icrec.NotFound)
 	})
 }
+
+func testExistingRecordings(t *testing.T, open func(t *testing.T) Store) {
+	t.Run("OK", func(t *testing.T) {
+		s := open(t)
+		if got, err := s.ExistingRecordings(t.Context(), []string{guid(1)}); err != nil || len(got) != 0 {
+			t.Errorf("ExistingRecordings in an empty catalogue = %q, %v; want none", got, err)
+		}
+		mustCreateRecordings(t, s, newRecording(1), newRecording(2), bareRecording(3))
+		// Ids in any case, absent ones, and one named twice.
+		ask := []string{strings.ToLower(guid(3)), guid(4), guid(1), guid(1), "not a guid"}
+		got, err := s.ExistingRecordings(t.Context(), ask)
+		if err != nil {
+			t.Fatalf("ExistingRecordings(%q): %v", ask, err)
+		}
+		slices.Sort(got)
+		if want := []string{guid(1), guid(3)}; !slices.Equal(got, want) {
+			t.Errorf("ExistingRecordings(%q) = %q, want %q", ask, got, want)
+		}
+		if got, err := s.ExistingRecordings(t.Context(), nil); err != nil || len(got) != 0 {
+			t.Errorf("ExistingRecordings(nil) = %q, %v; want none", got, err)
+		}
+	})
+	t.Run("OKManyIDs", func(t *testing.T) {
+		s := open(t)
+		mustCreateRecordings(t, s, newRecording(7))
+		// More ids than a statement takes parameters, in some stores.
+		ask := make([]string, 5000)
+		for i := range ask {
+			ask[i] = guid(100 + i)
+		}
+		ask[4321] = guid(7)
+		got, err := s.ExistingRecordings(t.Context(), ask)
+		if err != nil || !slices.Equal(got, []string{guid(7)}) {
+			t.Errorf("ExistingRecordings of 5000 ids = %q, %v; want [%s]", got, err, guid(7))
+		}
+	})
+}

@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("DeleteRecordings", func(t *testing.T) { testDeleteRecordings(t, open) })
 	t.Run("PendingBlobs", func(t *testing.T) { testPendingBlobs(t, open) })
 	t.Run("RecordingByMediaKey", func(t *testing.T) { testRecordingByMediaKey(t, open) })
+	t.Run("ExistingRecordings", func(t *testing.T) { testExistingRecordings(t, open) })
 	t.Run("ExpiredRecordings", func(t *testing.T) { testExpiredRecordings(t, open) })
 	t.Run("EditRecording", func(t *testing.T) { testEditRecording(t, open) })
 	t.Run("CreatePolicy", func(t *testing.T) { testCreatePolicy(t, open) })
