@@ -414,3 +414,21 @@ func mustAffect(res sql.Result, err error) error {
 	}
 	return nil
 }
+
+// scanStrings reads the one text column of every row of a query, and
+// closes the rows.
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -236,19 +236,8 @@ func (d *DB) ExistingRecordings(ctx context.Context, ids []string) ([]string, er
 		if err != nil {
 			return err
 		}
-		rows, err := tx.StmtContext(ctx, s).QueryContext(ctx, string(arg))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			found = append(found, id)
-		}
-		return rows.Err()
+		found, err = scanStrings(tx.StmtContext(ctx, s).QueryContext(ctx, string(arg)))
+		return err
 	})
 	if err != nil {
 		return nil, translate(err, "find existing recordings", "recordings", "")
@@ -480,20 +469,8 @@ func (d *DB) pendingBlobs(ctx context.Context, op, stmt string, keys []string, s
 
 // PendingBlobs implements icrec.RecordingStore. The keys come back sorted.
 func (d *DB) PendingBlobs(ctx context.Context) ([]string, error) {
-	rows, err := d.r.QueryContext(ctx, "SELECT key FROM pending_blobs ORDER BY key")
+	keys, err := scanStrings(d.r.QueryContext(ctx, "SELECT key FROM pending_blobs ORDER BY key"))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending blobs: %w", err)
-	}
-	defer rows.Close()
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("sqlite: pending blobs: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: pending blobs: %w", err)
 	}
 	return keys, nil

@@ -72,22 +72,11 @@ func (d *DB) DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Tim
 	var ids []string
 	// In an explicit transaction, so that the commit, and any error it
 	// meets, happens in tx.Commit rather than whenever the rows are closed.
-	err := d.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx,
+	err := d.write(ctx, func(tx *sql.Tx) (err error) {
+		ids, err = scanStrings(tx.QueryContext(ctx,
 			"DELETE FROM sessions WHERE last_seen < ? OR expires <= ? RETURNING id",
-			millis(idleBefore), millis(now))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+			millis(idleBefore), millis(now)))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: delete expired sessions: %w", err)
