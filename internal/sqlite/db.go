@@ -118,26 +118,22 @@ func Open(ctx context.Context, path string, now func() time.Time) (_ *DB, err er
 		return nil, fmt.Errorf("sqlite: open %s: readers: %w", path, err)
 	}
 
-	if d.findSession, err = d.r.PrepareContext(ctx, findSessionSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
-	}
-	if d.touchSession, err = d.w.PrepareContext(ctx, touchSessionSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
-	}
-	if d.findRecording, err = d.r.PrepareContext(ctx, findRecordingSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
-	}
-	if d.findChildren, err = d.r.PrepareContext(ctx, findChildrenSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
-	}
-	if d.versions, err = d.r.PrepareContext(ctx, versionsSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
-	}
-	if d.lastAudit, err = d.w.PrepareContext(ctx, lastAuditSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
-	}
-	if d.insertAudit, err = d.w.PrepareContext(ctx, insertAuditSQL); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		pool  *sql.DB
+		query string
+	}{
+		{&d.findSession, d.r, findSessionSQL},
+		{&d.touchSession, d.w, touchSessionSQL},
+		{&d.findRecording, d.r, findRecordingSQL},
+		{&d.findChildren, d.r, findChildrenSQL},
+		{&d.versions, d.r, versionsSQL},
+		{&d.lastAudit, d.w, lastAuditSQL},
+		{&d.insertAudit, d.w, insertAuditSQL},
+	} {
+		if *p.stmt, err = p.pool.PrepareContext(ctx, p.query); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+		}
 	}
 	return d, nil
 }

@@ -190,20 +190,7 @@ func findUser(ctx context.Context, q querier, fold string) (*icrec.User, error) 
 // findNames returns the names in t of the user whose folded id is fold,
 // sorted by folded form.
 func findNames(ctx context.Context, q querier, t nameTable, fold string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, "SELECT name FROM "+t.table+" WHERE user_id = ? ORDER BY name_fold", fold)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return scanStrings(q.QueryContext(ctx, "SELECT name FROM "+t.table+" WHERE user_id = ? ORDER BY name_fold", fold))
 }
 
 // listNames adds the names in t to the users in byFold, keyed by folded id.
