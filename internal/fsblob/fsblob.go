@@ -62,9 +62,9 @@
 // NFS), New falls back to keeping each checksum in a sidecar file
 // .<name>.sha256 next to the blob, in the format of sha256sum(1). The sidecar
 // is written in .tmp, fsynced, renamed into place and its directory fsynced
-// before step 4 (the blob too is then staged in .tmp), so that a blob that exists always has its checksum; Delete
-// removes the sidecar only after the blob's removal is durable, for the same
-// reason. A crash can leave a sidecar without its blob, which CleanTemp
+// before step 4 (the blob too is then staged in .tmp), so that a blob that
+// exists always has its checksum; Delete removes the sidecar only after the
+// blob's removal is durable, for the same reason. A crash can leave a sidecar without its blob, which CleanTemp
 // removes. Key segments never start with '.', so sidecars never collide
 // with keys. Open and Stat look for the attribute first and then for a
 // sidecar, whatever the mode, so that a root keeps its checksums if it
